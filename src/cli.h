@@ -1,0 +1,20 @@
+// cli.h: the subcommands of the `rql` program. Only the command-line layer
+// prints and chooses exit codes: 0 success, 1 failure of the work itself
+// (a mismatch, a bad file), 2 bad usage (unknown flag, impossible value).
+//
+// Each subcommand lives in its own src/cli_<name>.cpp and has the signature
+//   int cmd_<name>(int argc, char** argv)   // argv[0] is the subcommand name
+// and answers --help itself.
+#pragma once
+
+namespace rql {
+
+int cmd_bench(int argc, char** argv);      // cli_bench.cpp
+int cmd_dataset(int argc, char** argv);    // cli_dataset.cpp
+int cmd_golden(int argc, char** argv);     // cli_golden.cpp
+int cmd_plot(int argc, char** argv);       // cli_plot.cpp
+int cmd_train(int argc, char** argv);      // cli_train.cpp
+int cmd_eval(int argc, char** argv);       // cli_train.cpp
+int cmd_make_dataset(int argc, char** argv);  // cli_env.cpp
+
+}  // namespace rql

@@ -1,0 +1,55 @@
+// main.cpp: the `rql` program: dispatch to a subcommand (cli.h).
+#include <cstdio>
+#include <cstring>
+
+#include "cli.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+// Subcommands not yet built are null and say so.
+const Command kCommands[] = {
+    {"train", nullptr, "train a policy on a dataset, evaluating as it goes"},
+    {"eval", nullptr, "evaluate a checkpoint in an environment"},
+    {"make-dataset", nullptr, "generate an offline dataset for a built-in environment"},
+    {"dataset", nullptr, "inspect a dataset (`rql dataset info PATH`)"},
+    {"golden", nullptr, "run or check a golden-vector case (SPEC 8)"},
+    {"plot", nullptr, "write SVG pictures (flows, learning curves, mazes)"},
+    {"bench", nullptr, "benchmarks (`rql bench matmul`, `rql bench update`)"},
+};
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "rql: Reversal Q-Learning (offline RL with a flow-matching policy)\n\n"
+               "usage: rql COMMAND [ARGS...]   (rql COMMAND --help for details)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-13s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    if (!c.run) {
+      std::fprintf(stderr, "rql %s: not built yet\n", c.name);
+      return 2;
+    }
+    return c.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "rql: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
+  return 2;
+}

@@ -1,0 +1,49 @@
+// rng.h: random numbers, written here so that every compiler and standard
+// library produces the same numbers for the same seed.
+//
+// Generator: xoshiro256** (Blackman and Vigna, 2018), 256-bit state, period
+// 2^256 - 1. Seeding: SplitMix64 over (seed, stream), so that each named
+// stream of one run is an independent sequence and changing how much one use
+// draws never shifts another (unlike the authors' single global generator,
+// SPEC 7).
+//
+// Distributions (no std::*_distribution: their algorithms differ between
+// standard libraries):
+//   rng_uniform    U[0, 1): the top 53 bits of a draw, times 2^-53 (exact).
+//   rng_below      uniform integer in [0, n): Lemire's multiply-and-reject,
+//                  unbiased.
+//   rng_normal     N(0, 1): Marsaglia's polar method. It needs only log and
+//                  sqrt (sqrt is exactly rounded by IEEE 754; log is the one
+//                  libm call), and it yields pairs: the second of a pair is
+//                  kept in the state and returned by the next call.
+#pragma once
+
+#include <cstdint>
+
+namespace rql {
+
+struct Rng {
+  uint64_t s[4];
+  double spare;    // second normal of the last polar pair
+  int has_spare;   // 1 when `spare` is unused
+};
+
+// The named streams of one run. Each is seeded from (seed, stream).
+enum RngStream : uint64_t {
+  kStreamInit = 1,      // parameter initialisation
+  kStreamBatch = 2,     // batch sampling (SPEC 3)
+  kStreamUpdate = 3,    // update noise (SPEC 4)
+  kStreamEval = 4,      // evaluation resets and policy noise
+  kStreamData = 5,      // synthetic dataset generation
+  kStreamExplore = 6,   // spare, for online exploration
+};
+
+Rng rng_make(uint64_t seed, uint64_t stream);
+uint64_t rng_next(Rng& r);
+double rng_uniform(Rng& r);                 // [0, 1)
+uint64_t rng_below(Rng& r, uint64_t n);     // [0, n), n > 0
+double rng_normal(Rng& r);                  // N(0, 1)
+// Uniform in [lo, hi).
+inline double rng_range(Rng& r, double lo, double hi) { return lo + (hi - lo) * rng_uniform(r); }
+
+}  // namespace rql
