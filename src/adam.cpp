@@ -1,0 +1,29 @@
+// adam.cpp: Adam (optax form) and Polyak averaging over flat blocks.
+#include "adam.h"
+
+#include <cmath>
+
+namespace rql {
+
+void adam_step(real* p, real* m, real* v, const real* g, long n, long t, const AdamConfig& c) {
+  // Bias corrections in double (optax computes them in float32; the
+  // difference is below float32 resolution of the update for t < 1e6).
+  const real b1 = static_cast<real>(c.b1), b2 = static_cast<real>(c.b2);
+  const real bc1 = static_cast<real>(1.0 - std::pow(c.b1, static_cast<double>(t)));
+  const real bc2 = static_cast<real>(1.0 - std::pow(c.b2, static_cast<double>(t)));
+  const real lr = static_cast<real>(c.lr), eps = static_cast<real>(c.eps);
+  for (long i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (real(1) - b1) * g[i];
+    v[i] = b2 * v[i] + (real(1) - b2) * g[i] * g[i];
+    const real m_hat = m[i] / bc1;
+    const real v_hat = v[i] / bc2;
+    p[i] -= lr * m_hat / (std::sqrt(v_hat) + eps);
+  }
+}
+
+void polyak_update(real* target, const real* source, long n, double rate) {
+  const real a = static_cast<real>(rate), b = static_cast<real>(1.0 - rate);
+  for (long i = 0; i < n; ++i) target[i] = a * source[i] + b * target[i];
+}
+
+}  // namespace rql
