@@ -16,11 +16,11 @@ struct Command {
 const Command kCommands[] = {
     {"train", nullptr, "train a policy on a dataset, evaluating as it goes"},
     {"eval", nullptr, "evaluate a checkpoint in an environment"},
-    {"make-dataset", nullptr, "generate an offline dataset for a built-in environment"},
+    {"make-dataset", rql::cmd_make_dataset, "generate an offline dataset for a built-in environment"},
     {"dataset", nullptr, "inspect a dataset (`rql dataset info PATH`)"},
-    {"golden", nullptr, "run or check a golden-vector case (SPEC 8)"},
+    {"golden", rql::cmd_golden, "run or check a golden-vector case (SPEC 8)"},
     {"plot", nullptr, "write SVG pictures (flows, learning curves, mazes)"},
-    {"bench", nullptr, "benchmarks (`rql bench matmul`, `rql bench update`)"},
+    {"bench", rql::cmd_bench, "benchmarks (`rql bench matmul`, `rql bench update`)"},
 };
 
 void print_usage(FILE* out) {
