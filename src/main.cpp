@@ -14,10 +14,10 @@ struct Command {
 
 // Subcommands not yet built are null and say so.
 const Command kCommands[] = {
-    {"train", nullptr, "train a policy on a dataset, evaluating as it goes"},
-    {"eval", nullptr, "evaluate a checkpoint in an environment"},
+    {"train", rql::cmd_train, "train a policy on a dataset, evaluating as it goes"},
+    {"eval", rql::cmd_eval, "evaluate a checkpoint in an environment"},
     {"make-dataset", rql::cmd_make_dataset, "generate an offline dataset for a built-in environment"},
-    {"dataset", nullptr, "inspect a dataset (`rql dataset info PATH`)"},
+    {"dataset", rql::cmd_dataset, "inspect a dataset (`rql dataset info PATH`)"},
     {"golden", rql::cmd_golden, "run or check a golden-vector case (SPEC 8)"},
     {"plot", nullptr, "write SVG pictures (flows, learning curves, mazes)"},
     {"bench", rql::cmd_bench, "benchmarks (`rql bench matmul`, `rql bench update`)"},
