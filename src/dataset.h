@@ -52,7 +52,38 @@ void dataset_save(const Dataset& d, const std::string& path);
 // The authors' preprocessing: actions clipped to +-(1 - 1e-5); with `sparse`,
 // rewards become -1 * (r != 0).
 void dataset_preprocess(Dataset& d, bool sparse);
-// Episodes delimited by terminals (SPEC 3).
+// Episodes delimited by terminals (SPEC 3): episode k runs from the index
+// after the (k-1)-th terminal to the k-th terminal, inclusive, as the
+// authors' `terminal_locs = nonzero(terminals > 0)`. Transitions after the
+// last terminal belong to no episode (dataset_validate refuses them).
 std::vector<Episode> dataset_episodes(const Dataset& d);
+// Check an in-memory dataset: N > 0, dims > 0, array sizes, every value
+// finite, terminals and masks in {0, 1}, terminals[N-1] = 1. Throws
+// rql::Error naming `source` and the key. dataset_load calls it.
+void dataset_validate(const Dataset& d, const std::string& source);
+
+// ---- The chunked batch sampler (SPEC 3) ----
+
+// Built once from a dataset. Owns the scratch of sampling without
+// replacement, so batch_sample allocates nothing.
+struct BatchSampler {
+  std::vector<Episode> episodes;  // the episodes longer than one transition
+  std::vector<long> perm;         // (episodes.size()) the identity between calls;
+                                  // partial Fisher-Yates scratch during a call
+};
+
+// Throws rql::Error if no episode has two or more transitions.
+BatchSampler batch_sampler_make(const Dataset& d);
+// Size every field of `b` for (h+1, batch_size, ...) once.
+void batch_alloc(Batch& b, int h, int batch_size, int obs_dim, int action_dim);
+// Fill `out` (sized by batch_alloc for this dataset's dims) with one batch:
+// for each row b, an episode uniform over s.episodes (with replacement when
+// B >= episodes, else without: a partial Fisher-Yates over s.perm), then
+// t0 uniform in [initial, terminal), then for i = 0..h the fields of
+// transition min(t0 + i, terminal) at [i, b]. Two draws per row, in that
+// order: rng_below(E or E - b), rng_below(terminal - initial). No heap
+// allocation; s.perm is back to the identity on return, so a batch depends
+// only on the rng state (a resumed run draws the same batches).
+void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out);
 
 }  // namespace rql
