@@ -19,7 +19,8 @@ const Command kCommands[] = {
     {"make-dataset", rql::cmd_make_dataset, "generate an offline dataset for a built-in environment"},
     {"dataset", rql::cmd_dataset, "inspect a dataset (`rql dataset info PATH`)"},
     {"golden", rql::cmd_golden, "run or check a golden-vector case (SPEC 8)"},
-    {"plot", nullptr, "write SVG pictures (flows, learning curves, mazes)"},
+    {"checkpoint", rql::cmd_checkpoint, "inspect, export or import a checkpoint"},
+    {"plot", rql::cmd_plot, "write SVG pictures (flows, learning curves, mazes)"},
     {"bench", rql::cmd_bench, "benchmarks (`rql bench matmul`, `rql bench update`)"},
 };
 
