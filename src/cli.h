@@ -12,6 +12,7 @@ namespace rql {
 int cmd_bench(int argc, char** argv);      // cli_bench.cpp
 int cmd_dataset(int argc, char** argv);    // cli_dataset.cpp
 int cmd_golden(int argc, char** argv);     // cli_golden.cpp
+int cmd_checkpoint(int argc, char** argv); // cli_checkpoint.cpp
 int cmd_plot(int argc, char** argv);       // cli_plot.cpp
 int cmd_train(int argc, char** argv);      // cli_train.cpp
 int cmd_eval(int argc, char** argv);       // cli_train.cpp

@@ -44,6 +44,25 @@ std::string agent_init(Agent& agent, const RqlConfig& cfg) {
   return "";
 }
 
+const char* agent_net_name(int net) {
+  static const char* const kNames[kAgentNets] = {"actor", "value", "target_actor", "target_value"};
+  return kNames[net];
+}
+
+const MlpShape& agent_net_shape(const Agent& agent, int net) {
+  return (net % 2 == 0) ? agent.actor_shape.net : agent.value_shape;
+}
+
+const std::vector<real>& agent_net_block(const Agent& agent, int net) {
+  const std::vector<real>* const blocks[kAgentNets] = {&agent.actor, &agent.value, &agent.target_actor,
+                                                        &agent.target_value};
+  return *blocks[net];
+}
+
+std::vector<real>& agent_net_block(Agent& agent, int net) {
+  return const_cast<std::vector<real>&>(agent_net_block(static_cast<const Agent&>(agent), net));
+}
+
 void update_noise_alloc(UpdateNoise& n, const RqlConfig& cfg) {
   const long B = cfg.batch_size, A = static_cast<long>(cfg.h) * cfg.action_dim;
   n.next_x0.assign(B * A, 0);

@@ -46,6 +46,17 @@ struct Agent {
   Rng rng_batch, rng_update, rng_eval;
 };
 
+// The four parameter blocks by index, in the order of SPEC 8:
+// 0 actor, 1 value, 2 target_actor, 3 target_value. Tensor j of net i has
+// the golden name  agent_net_name(i) + "." + mlp_tensor(agent_net_shape(a, i), j).name
+// ("actor.dense0.kernel", "value.ln0.scale"), used by golden vectors and by
+// checkpoint export/import (checkpoint.h).
+constexpr int kAgentNets = 4;
+const char* agent_net_name(int net);
+const MlpShape& agent_net_shape(const Agent& agent, int net);
+const std::vector<real>& agent_net_block(const Agent& agent, int net);
+std::vector<real>& agent_net_block(Agent& agent, int net);
+
 // Validate `cfg` and build a fresh agent: Glorot init from the init stream
 // (actor first, then the value ensemble member by member), targets copies
 // of the online nets, zero Adam moments. Returns "" or the config error.
