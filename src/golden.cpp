@@ -7,14 +7,13 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "checkpoint.h"
 #include "error.h"
 #include "npy.h"
 
 namespace rql {
 
 namespace {
-
-const char* const kNets[4] = {"actor", "value", "target_actor", "target_value"};
 
 bool file_exists(const std::string& path) {
   struct stat st;
@@ -40,12 +39,6 @@ NpyArray load_tensor(const std::string& dir, const std::string& name, const std:
 void copy_into(std::vector<real>& dst, const NpyArray& a) {
   dst.resize(a.data.size());
   for (size_t i = 0; i < a.data.size(); ++i) dst[i] = static_cast<real>(a.data[i]);
-}
-
-const MlpShape& net_shape(const Agent& ag, int net) { return (net % 2 == 0) ? ag.actor_shape.net : ag.value_shape; }
-std::vector<real>& net_block(Agent& ag, int net) {
-  std::vector<real>* blocks[4] = {&ag.actor, &ag.value, &ag.target_actor, &ag.target_value};
-  return *blocks[net];
 }
 
 std::vector<long> tensor_shape(const MlpTensor& t) {
@@ -98,18 +91,9 @@ GoldenInputs golden_load(const std::string& dir) {
   GoldenInputs in;
   err = agent_init(in.agent, cfg);
   if (!err.empty()) throw Error(cfg_path + ": " + err);
-  Agent& ag = in.agent;
-
-  // Parameters of the four nets, tensor by tensor into their blocks.
-  for (int net = 0; net < 4; ++net) {
-    const MlpShape& shape = net_shape(ag, net);
-    std::vector<real>& block = net_block(ag, net);
-    for (int i = 0; i < mlp_tensor_count(shape); ++i) {
-      const MlpTensor t = mlp_tensor(shape, i);
-      const NpyArray a = load_tensor(dir, std::string(kNets[net]) + "." + t.name, tensor_shape(t));
-      for (long k = 0; k < t.size; ++k) block[t.offset + k] = static_cast<real>(a.data[k]);
-    }
-  }
+  // Parameters of the four nets, by their golden names (shared with
+  // checkpoint import: same names, shapes and checks).
+  checkpoint_import_params(in.agent, dir);
 
   const long h1 = cfg.h + 1, B = cfg.batch_size, A = static_cast<long>(cfg.h) * cfg.action_dim;
   Batch& b = in.batch;
@@ -150,8 +134,9 @@ std::vector<GoldenTensor> golden_run(const GoldenInputs& in) {
   out.push_back(scalar_tensor("out.total_loss", m.total_loss));
   append_net(out, "grad.actor.", ag.actor_shape.net, w.dactor);
   append_net(out, "grad.value.", ag.value_shape, w.dvalue);
-  for (int net = 0; net < 4; ++net)
-    append_net(out, std::string("after.") + kNets[net] + ".", net_shape(ag, net), net_block(ag, net));
+  for (int net = 0; net < kAgentNets; ++net)
+    append_net(out, std::string("after.") + agent_net_name(net) + ".", agent_net_shape(ag, net),
+               agent_net_block(ag, net));
   return out;
 }
 
