@@ -81,7 +81,7 @@ const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> kKeys = {
       "obs_dim", "action_dim", "h", "alpha", "expectile", "ensemble_ct", "rho", "lr", "discount",
       "batch_size", "actor_hidden_dims", "value_hidden_dims", "layer_norm", "actor_layer_norm", "tau", "ema",
-      "flow_steps", "reversal", "seed"};
+      "flow_steps", "reversal", "seed", "bc_only"};
   return kKeys;
 }
 
@@ -106,9 +106,9 @@ std::string config_set(RqlConfig& c, const std::string& key, const std::string& 
       *reals[k] = x;
       return "";
     }
-  if (key == "layer_norm" || key == "actor_layer_norm") {
+  if (key == "layer_norm" || key == "actor_layer_norm" || key == "bc_only") {
     if (!parse_bool(v, &b)) return bad(key, v, "true or false");
-    (key == "layer_norm" ? c.layer_norm : c.actor_layer_norm) = b;
+    (key == "layer_norm" ? c.layer_norm : key == "bc_only" ? c.bc_only : c.actor_layer_norm) = b;
     return "";
   }
   if (key == "actor_hidden_dims" || key == "value_hidden_dims") {
@@ -153,6 +153,7 @@ std::string config_get(const RqlConfig& c, const std::string& key) {
   if (key == "flow_steps") return std::to_string(c.flow_steps);
   if (key == "reversal") return c.reversal == Reversal::kExact ? "exact" : "euler";
   if (key == "seed") return std::to_string(c.seed);
+  if (key == "bc_only") return c.bc_only ? "true" : "false";
   return "";
 }
 

@@ -34,9 +34,14 @@ struct RqlConfig {
   int flow_steps = 10;       // F
   Reversal reversal = Reversal::kEuler;
   uint64_t seed = 0;
+  // Project extension, not an authors' key: train the actor on the
+  // flow-matching loss alone (L_q gets no gradient; the critic still trains
+  // and is logged). This is the "flow BC" baseline of docs/results.md.
+  bool bc_only = false;
 };
 
-// Every key, in the order config_to_text writes them.
+// Every key, in the order config_to_text writes them: the authors' names,
+// then obs_dim/action_dim (SPEC 8), reversal, seed and bc_only.
 const std::vector<std::string>& config_keys();
 
 // Set one key from its text value ("512,512", "true", "0.7", "euler").

@@ -204,7 +204,8 @@ UpdateMetrics rql_update(Agent& ag, const Batch& batch, const UpdateNoise& noise
     for (int b = 0; b < B; ++b) {
       const long i = static_cast<long>(k) * B + b;
       lq += static_cast<double>(w.q_ahead[i] * w.valid[b]);
-      w.dq_ahead[i] = -w.valid[b] / static_cast<real>(static_cast<long>(K) * B);
+      // bc_only (the flow-BC baseline, not SPEC): L_q is logged, not trained.
+      w.dq_ahead[i] = c.bc_only ? real(0) : -w.valid[b] / static_cast<real>(static_cast<long>(K) * B);
     }
   m.q_loss = -lq / (static_cast<double>(K) * B);
   // Stop-gradient: dQ/dx+ through the value net, with no value gradient.

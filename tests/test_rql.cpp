@@ -192,6 +192,27 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RqlGradientTest, ::testing::Values(FdCase{1, 1}
 
 // ---- Routing -----------------------------------------------------------------
 
+TEST(RqlRoutingTest, BcOnlyTrainsTheActorOnTheFlowMatchingLossAlone) {
+  // bc_only (the flow-BC baseline): dactor = alpha dL_bc/dtheta, which is the
+  // difference of the full gradients at alpha = 1 and alpha = 0; the critic
+  // still gets its gradient.
+  RqlConfig c = small_config(3, 2);
+  c.alpha = 1;
+  const UpdateCase s1 = make_setup(c);
+  c.alpha = 0;
+  const UpdateCase s0 = make_setup(c);
+  c.alpha = 1;
+  c.bc_only = true;
+  const UpdateCase sb = make_setup(c);
+  UpdateWork w1, w0, wb;
+  run(s1.agent, s1.batch, s1.noise, &w1);
+  run(s0.agent, s0.batch, s0.noise, &w0);
+  run(sb.agent, sb.batch, sb.noise, &wb);
+  for (size_t i = 0; i < wb.dactor.size(); ++i)
+    ASSERT_NEAR(wb.dactor[i], w1.dactor[i] - w0.dactor[i], 1e-5 * (1 + std::fabs(static_cast<double>(w1.dactor[i])))) << i;
+  EXPECT_EQ(wb.dvalue, w1.dvalue);
+}
+
 TEST(RqlRoutingTest, CriticLossAloneGivesZeroActorGradient) {
   // alpha = 0 and all samples invalid: L_q = 0 and its gradient vanishes
   // (valid multiplies it), L_bc has weight 0, so only the critic remains.
