@@ -18,4 +18,8 @@ int cmd_train(int argc, char** argv);      // cli_train.cpp
 int cmd_eval(int argc, char** argv);       // cli_train.cpp
 int cmd_make_dataset(int argc, char** argv);  // cli_env.cpp
 
+// Pictures of `rql plot` (dispatched by cli_plot.cpp): argv[0] is the picture.
+int plot_curves(int argc, char** argv);  // cli_plot_curves.cpp
+int plot_maze(int argc, char** argv);    // cli_plot_curves.cpp
+
 }  // namespace rql

@@ -9,7 +9,7 @@
 //                the authors' euler loop and the exact inverse overlaid, and
 //                where the sampler takes the euler-reversed point (it misses a).
 //       --table prints the round-trip error table of docs/flow.md.
-//   rql plot curves, rql plot maze   (not built yet)
+//   rql plot curves, rql plot maze   (cli_plot_curves.cpp)
 //
 // To add a picture, write `int plot_<name>(int argc, char** argv)` (argv[0]
 // is the picture's name) and fill its row of kPlots below; dispatch and
@@ -409,8 +409,8 @@ struct Plot {
 // Pictures not yet built are null and say so.
 const Plot kPlots[] = {
     {"flow", plot_flow, "2-D flow trajectories: sampling and both reversals of a toy policy [--out PATH] [--table]"},
-    {"curves", nullptr, "learning curves of a training run"},
-    {"maze", nullptr, "a maze environment with trajectories"},
+    {"curves", plot_curves, "learning curves of training runs, overlaid: RUN [RUN...] [--out PATH]"},
+    {"maze", plot_maze, "a checkpoint's evaluation trajectories in its maze: CKPT --env NAME [--out PATH]"},
 };
 
 void print_plot_usage(std::FILE* out) {
