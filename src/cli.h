@@ -18,6 +18,10 @@ int cmd_train(int argc, char** argv);      // cli_train.cpp
 int cmd_eval(int argc, char** argv);       // cli_train.cpp
 int cmd_make_dataset(int argc, char** argv);  // cli_env.cpp
 
+// Benchmarks of `rql bench` (dispatched by cli_bench.cpp).
+int bench_update(int argc, char** argv);  // cli_bench_update.cpp
+void bench_print_machine();               // cli_bench.cpp: CPU, compiler, flags, scalar
+
 // Pictures of `rql plot` (dispatched by cli_plot.cpp): argv[0] is the picture.
 int plot_curves(int argc, char** argv);  // cli_plot_curves.cpp
 int plot_maze(int argc, char** argv);    // cli_plot_curves.cpp
