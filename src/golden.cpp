@@ -144,23 +144,38 @@ void golden_write(const std::string& dir, const std::vector<GoldenTensor>& outpu
   for (const GoldenTensor& t : outputs) npy_save(dir + "/" + t.name + ".npy", t.shape, t.data.data());
 }
 
+GoldenTolerance golden_tolerance_float(const std::string& name);
+
 GoldenTolerance golden_tolerance(const std::string& name) {
-  // Float build: the reference is float64 rounded to float32, ours runs in
-  // float32, so errors are float32 rounding grown through the update.
-  // Measured worst ratios and the reasoning: docs/verify.md, "Tolerances".
+  // Allowed |got - want| = atol + rtol |want| + stol max|want of the tensor|.
+  // The reference is float64 rounded to float32 (tools/make_golden.py); a
+  // float build adds its own float32 rounding, grown through F sequential
+  // flow steps, K members and the backward. The bounds below are 6x (out.q) to
+  // 30x (gradients) the worst error measured over all committed cases
+  // (docs/verify.md, "Tolerances"): loose enough for a different summation order, tight
+  // enough that a wrong term, factor or missing mask fails by orders of
+  // magnitude. The double build only sees the reference's float32 rounding
+  // (plus float32 inputs), so the same bounds are scaled down 20x, but never
+  // below the reference's own output rounding (half a float32 ulp, 6e-8
+  // relative: rtol >= 2e-7).
+  const GoldenTolerance t = golden_tolerance_float(name);
 #ifdef RQL_DOUBLE
-  const double s = 1e-2;  // the double build only sees the reference's float32 rounding
+  if (t.atol == 0 && t.rtol == 0 && t.stol == 0) return t;
+  return {t.atol * 0.05, std::fmax(t.rtol * 0.05, 2e-7), t.stol * 0.05};
 #else
-  const double s = 1.0;
+  return t;
 #endif
+}
+
+GoldenTolerance golden_tolerance_float(const std::string& name) {
   auto starts = [&](const char* p) { return name.rfind(p, 0) == 0; };
-  if (name == "out.valid") return {0, 0, 0};                       // exact 0/1
-  if (starts("out.reversed")) return {1e-5 * s, 1e-4 * s, 0};     // F sequential net evaluations
-  if (starts("out.") && name.find("_loss") != std::string::npos) return {1e-7 * s, 1e-4 * s, 0};
-  if (starts("out.")) return {1e-5 * s, 1e-4 * s, 0};              // q, next_q, target
-  if (starts("grad.")) return {0, 1e-3 * s, 1e-4 * s};             // relative to the tensor's scale
-  if (starts("after.")) return {1e-6 * s, 1e-5 * s, 0};            // parameters: rounding of p - lr sign(g)
-  return {1e-6 * s, 1e-5 * s, 0};
+  if (name == "out.valid") return {0, 0, 0};                                           // exact 0/1
+  if (starts("out.reversed")) return {2e-6, 2e-5, 0};                        // F net evaluations
+  if (starts("out.") && name.find("_loss") != std::string::npos) return {2e-8, 2e-5, 0};
+  if (starts("out.")) return {4e-6, 4e-5, 0};                                // q, next_q, target
+  if (starts("grad.")) return {0, 2e-4, 2e-5};                               // relative to the tensor's scale
+  if (starts("after.")) return {1e-7, 1e-6, 0};                              // p - lr g/(|g| + eps), rounded
+  return {1e-7, 1e-6, 0};
 }
 
 std::vector<GoldenDiff> golden_compare(const std::string& dir, const std::vector<GoldenTensor>& outputs) {
