@@ -329,6 +329,18 @@ int train_main(int argc, char** argv) {
   while (t.agent.step < s.steps) {
     const UpdateMetrics m = trainer_step(t);
     const long step = t.agent.step;  // updates done
+    if (!std::isfinite(m.total_loss) || !std::isfinite(m.grad_norm)) {
+      // Diverged: stop before a checkpoint can store the non-finite
+      // parameters; the last checkpoint.bin stays the last good state.
+      std::fclose(train_csv);
+      std::fclose(eval_csv);
+      throw Error("update " + std::to_string(step) + ": the loss is not finite (total " +
+                  std::to_string(m.total_loss) + ", critic " + std::to_string(m.critic_loss) + ", q_mean " +
+                  std::to_string(m.q_mean) + "): training diverged. " +
+                  (file_exists(out + "/checkpoint.bin") ? out + "/checkpoint.bin holds the last good state. "
+                                                        : std::string("No checkpoint was saved yet. ")) +
+                  "Try a larger --alpha (stronger behaviour regularisation) or a smaller --lr");
+    }
     ++window_steps;
     const bool final_step = step == s.steps;
     if (step % s.log_interval == 0 || final_step) {
