@@ -106,6 +106,15 @@ std::map<std::string, std::string> parse_kv(const std::string& text) {
   return kv;
 }
 
+// An unknown environment name is bad usage (exit 2), not a failed run.
+EnvInfo env_info_or_usage(const std::string& name) {
+  try {
+    return env_info(name);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
 // ---- The evaluation policy: the EMA actor, fresh noise from its own stream.
 
 struct EvalPolicy {
@@ -120,9 +129,14 @@ void eval_policy(void* ctx, const real* obs, real* chunk) {
   agent_act(*p->agent, obs, p->x0.data(), 1, chunk, p->work.data());
 }
 
-EvalResult evaluate(Agent& agent, const std::string& env, int task, int episodes, uint64_t env_seed,
-                    std::vector<std::vector<real>>* traj) {
-  EvalPolicy p{&agent, &agent.rng_eval, {}, {}};
+// Evaluation never changes the agent: its policy noise comes from a stream
+// of its own, seeded from `noise_seed`, so the evaluation schedule cannot
+// change training or the checkpoints (unlike the authors' shared generator,
+// SPEC 7). Environment resets come from `env_seed` (env.h).
+EvalResult evaluate(const Agent& agent, const std::string& env, int task, int episodes, uint64_t env_seed,
+                    uint64_t noise_seed, std::vector<std::vector<real>>* traj) {
+  Rng noise = rng_make(noise_seed, kStreamEval);
+  EvalPolicy p{&agent, &noise, {}, {}};
   p.x0.assign(agent.actor_shape.A, 0);
   p.work.assign(flow_work_size(agent.actor_shape, 1), 0);
   return env_evaluate(env, task, agent.cfg.h, eval_policy, &p, episodes, env_seed, traj);
@@ -272,7 +286,7 @@ int train_main(int argc, char** argv) {
     s.dataset = a.get("dataset", "");
     if (s.env.empty() && s.dataset.empty()) throw UsageError("give --env NAME (and optionally --dataset PATH); see --help");
     if (!s.env.empty()) {
-      const EnvInfo info = env_info(s.env);  // validates the name
+      const EnvInfo info = env_info_or_usage(s.env);
       s.task = static_cast<int>(flag_int(a, "task", 1, 1, info.num_tasks));
     }
     s.episodes = flag_int(a, "episodes", default_episodes(s.env), 1, 100000000);
@@ -364,7 +378,8 @@ int train_main(int argc, char** argv) {
     const bool do_eval = can_eval && (final_step || (s.eval_interval > 0 && step % s.eval_interval == 0));
     if (do_eval) {
       traj.clear();
-      last = evaluate(t.agent, s.env, s.task, static_cast<int>(s.eval_episodes), env_seed, final_step ? &traj : nullptr);
+      last = evaluate(t.agent, s.env, s.task, static_cast<int>(s.eval_episodes), env_seed,
+                      cfg.seed * 1000003 + static_cast<uint64_t>(step), final_step ? &traj : nullptr);
       have_eval = true;
       std::fprintf(eval_csv, "%ld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", step, last.success_rate,
                    last.success_ci95, last.success_lo, last.success_hi, last.mean_return, last.return_ci95,
@@ -421,17 +436,16 @@ int eval_main(int argc, char** argv) {
   if (a.positional.size() != 1) throw UsageError("expected one CHECKPOINT path; see --help");
   if (!a.has("env")) throw UsageError("--env NAME is required");
   const std::string env = a.get("env", "");
-  const EnvInfo info = env_info(env);
+  const EnvInfo info = env_info_or_usage(env);
   const int task = static_cast<int>(flag_int(a, "task", 1, 1, info.num_tasks));
   const int episodes = static_cast<int>(flag_int(a, "episodes", 100, 1, 10000000));
   const uint64_t seed = static_cast<uint64_t>(flag_int(a, "seed", 0, 0, 1LL << 62));
-  Agent agent = checkpoint_load(a.positional[0]);
+  const Agent agent = checkpoint_load(a.positional[0]);
   if (agent.cfg.obs_dim != info.obs_dim || agent.cfg.action_dim != info.action_dim)
     throw Error(a.positional[0] + ": the checkpoint's obs_dim/action_dim (" + std::to_string(agent.cfg.obs_dim) + "/" +
                 std::to_string(agent.cfg.action_dim) + ") do not match " + env);
-  agent.rng_eval = rng_make(seed, kStreamEval);
   std::vector<std::vector<real>> traj;
-  const EvalResult r = evaluate(agent, env, task, episodes, seed, a.has("svg") ? &traj : nullptr);
+  const EvalResult r = evaluate(agent, env, task, episodes, seed, seed, a.has("svg") ? &traj : nullptr);
   std::printf("checkpoint %s (step %ld)\nenv %s task %d, %d episodes\n%s\n", a.positional[0].c_str(), agent.step,
               env.c_str(), task, episodes, eval_line(r, env == "bandit").c_str());
   if (a.has("svg")) write_text(a.get("svg", ""), maze_svg(env, task, traj));

@@ -43,6 +43,10 @@ struct Agent {
   std::vector<real> actor, value, target_actor, target_value;  // parameter blocks
   std::vector<real> actor_m, actor_v, value_m, value_v;        // Adam moments
   long step = 0;           // updates done
+  // rng_batch: batch sampling; rng_update: update noise (SPEC 4); rng_eval:
+  // for callers that sample actions and want the stream saved with the
+  // agent (`rql train` instead seeds one stream per evaluation, so that
+  // evaluating never changes the agent).
   Rng rng_batch, rng_update, rng_eval;
 };
 
