@@ -13,6 +13,19 @@
 
 namespace rql {
 
+real env_stored(double v) {
+  // Through `volatile`: GCC 12.2 at -O2 (its SLP vectorizer) drops a
+  // (double)(float) round trip done on two neighbouring values (wrong code,
+  // caught by EnvTest.DatasetValuesAreFloat32InEveryBuild in a double build).
+  volatile float f = static_cast<float>(v);
+  return static_cast<real>(f);
+}
+
+double env_clip1(double v) {
+  if (!(v == v)) return 0.0;
+  return std::min(1.0, std::max(-1.0, v));
+}
+
 namespace {
 
 const char* const kBandit = "bandit";

@@ -89,6 +89,15 @@ struct EnvOracle {
 EnvOracle env_oracle(const std::string& name, int task, int h);
 void env_oracle_policy(void* ctx, const real* obs, real* chunk);  // ctx is an EnvOracle*
 
+// ---- Shared by the environment modules (env_bandit.cpp, env_pointmaze.cpp) ----
+
+// A dataset value rounded to float32, the dataset file's type (SPEC 8), in
+// either build: a double build then makes the same file as a float one, and
+// the data in memory equals the data read back.
+real env_stored(double v);
+// An action component clipped to [-1, 1]; NaN (a diverged policy) acts as 0.
+double env_clip1(double v);
+
 // An SVG picture of a maze with its task's start region and goal, and the
 // given trajectories ((T, 2) xy each, as env_evaluate records them). Throws
 // rql::Error for the bandit or an unknown name.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "env.h"
+
 namespace rql {
 
 namespace {
@@ -17,21 +19,6 @@ const double kModeCentres[kBanditModes][2] = {
     {0.4330127018922193, -0.25},
 };
 
-// Dataset values are rounded to float32, the dataset file's type (SPEC 8),
-// in either build: a double build then makes the same file as a float one,
-// and the data in memory equals the data read back. The float goes through
-// `volatile` because GCC 12.2 at -O2 (its SLP vectorizer) drops a
-// (double)(float) round trip done on two neighbouring values: wrong code,
-// caught by EnvTest.DatasetValuesAreFloat32InEveryBuild in a double build.
-real stored(double v) {
-  volatile float f = static_cast<float>(v);
-  return static_cast<real>(f);
-}
-
-double clip1(double v) {
-  if (!(v == v)) return 0.0;  // NaN (a diverged policy) acts as 0
-  return std::min(1.0, std::max(-1.0, v));
-}
 
 }  // namespace
 
@@ -46,7 +33,7 @@ double bandit_weight(int k, double c) {
 }
 
 double bandit_reward(double c, const double* a) {
-  const double ax = clip1(a[0]), ay = clip1(a[1]);
+  const double ax = env_clip1(a[0]), ay = env_clip1(a[1]);
   const double s2 = kBanditBumpRadius * kBanditBumpRadius;
   double r = 0.0;
   for (int k = 0; k < kBanditModes; ++k) {
@@ -88,8 +75,8 @@ void bandit_behaviour_action(Rng& r, double* out) {
   // Draw order fixed: mode, then z_x, then z_y.
   const double zx = rng_normal(r);
   const double zy = rng_normal(r);
-  out[0] = clip1(kModeCentres[k][0] + kBanditBehaviourStd * zx);
-  out[1] = clip1(kModeCentres[k][1] + kBanditBehaviourStd * zy);
+  out[0] = env_clip1(kModeCentres[k][0] + kBanditBehaviourStd * zx);
+  out[1] = env_clip1(kModeCentres[k][1] + kBanditBehaviourStd * zy);
 }
 
 Dataset bandit_make_dataset(long episodes, uint64_t seed) {
@@ -104,18 +91,18 @@ Dataset bandit_make_dataset(long episodes, uint64_t seed) {
   d.masks.assign(static_cast<size_t>(d.n), real(1));
   Rng r = rng_make(seed, kStreamData);
   for (long e = 0; e < episodes; ++e) {
-    const real c = stored(rng_range(r, -1.0, 1.0));
+    const real c = env_stored(rng_range(r, -1.0, 1.0));
     for (int t = 0; t < kBanditSteps; ++t) {
       const size_t i = static_cast<size_t>(e * kBanditSteps + t);  // transition index
       double a[2];
       bandit_behaviour_action(r, a);
       // The reward is that of the action as stored.
-      const real ax = stored(a[0]), ay = stored(a[1]);
+      const real ax = env_stored(a[0]), ay = env_stored(a[1]);
       const double as_stored[2] = {ax, ay};
       d.observations[i] = c;  // (n, 1)
       d.actions[2 * i] = ax;  // (n, 2)
       d.actions[2 * i + 1] = ay;
-      d.rewards[i] = stored(bandit_reward(c, as_stored));
+      d.rewards[i] = env_stored(bandit_reward(c, as_stored));
     }
     d.terminals[static_cast<size_t>(e * kBanditSteps + kBanditSteps - 1)] = real(1);
   }

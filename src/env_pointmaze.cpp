@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "env.h"
+
 #include "svg.h"
 
 namespace rql {
@@ -49,21 +51,6 @@ const Maze kMazes[] = {
     {"pointmaze-large", 9, 12, kLargeMap, {{1, 1}, {5, 4}}, {{7, 10}, {7, 1}}},
 };
 
-// Dataset values are rounded to float32, the dataset file's type (SPEC 8),
-// in either build: a double build then makes the same file as a float one,
-// and the data in memory equals the data read back. The float goes through
-// `volatile` because GCC 12.2 at -O2 (its SLP vectorizer) drops a
-// (double)(float) round trip done on two neighbouring values: wrong code,
-// caught by EnvTest.DatasetValuesAreFloat32InEveryBuild in a double build.
-real stored(double v) {
-  volatile float f = static_cast<float>(v);
-  return static_cast<real>(f);
-}
-
-double clip1(double v) {
-  if (!(v == v)) return 0.0;  // NaN (a diverged policy) acts as 0
-  return std::min(1.0, std::max(-1.0, v));
-}
 
 // Moves xy[axis] by d, stopping flush against a wall. |d| <= 0.2 is less than
 // a cell, so the new square can enter at most the next cell along the axis,
@@ -131,8 +118,8 @@ bool pointmaze_blocked(const Maze& m, double x, double y) {
 }
 
 void pointmaze_step(const Maze& m, double* xy, const double* a) {
-  move_axis(m, xy, 0, kMazeStepScale * clip1(a[0]));
-  move_axis(m, xy, 1, kMazeStepScale * clip1(a[1]));
+  move_axis(m, xy, 0, kMazeStepScale * env_clip1(a[0]));
+  move_axis(m, xy, 1, kMazeStepScale * env_clip1(a[1]));
 }
 
 bool pointmaze_success(const double* xy, Cell goal) {
@@ -240,12 +227,12 @@ Dataset pointmaze_make_dataset(const Maze& m, int task, long episodes, uint64_t 
       const double zx = rng_normal(r), zy = rng_normal(r);
       // The action as stored is the one executed, so that replaying the
       // data's actions reproduces its states.
-      const real ax = stored(clip1(a[0] + kMazeDataNoise * zx));
-      const real ay = stored(clip1(a[1] + kMazeDataNoise * zy));
+      const real ax = env_stored(env_clip1(a[0] + kMazeDataNoise * zx));
+      const real ay = env_stored(env_clip1(a[1] + kMazeDataNoise * zy));
       // Relabelled from the state the action is taken in (OGBench's qpos).
       const bool success = pointmaze_success(xy, task_goal);
-      d.observations[2 * i] = stored(xy[0]);  // (n, 2)
-      d.observations[2 * i + 1] = stored(xy[1]);
+      d.observations[2 * i] = env_stored(xy[0]);  // (n, 2)
+      d.observations[2 * i + 1] = env_stored(xy[1]);
       d.actions[2 * i] = ax;  // (n, 2)
       d.actions[2 * i + 1] = ay;
       d.rewards[i] = success ? real(0) : real(-1);
