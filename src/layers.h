@@ -44,9 +44,13 @@ void dense_init(real* W, real* b, int fan_in, int fan_out, Rng& rng);
 // std::tanh.
 inline float tanh_float(float x) {
   const float a = std::fabs(x);
-  const float a2 = a * a;
+  // Each branch sees its argument clamped to its own range, so neither can
+  // overflow (a^11 overflows float beyond |x| ~ 3300, and 0 * inf in the
+  // selection below would then be NaN).
+  const float as = a < 0.3f ? a : 0.3f;
+  const float a2 = as * as;
   // tanh(a) = a - a^3/3 + 2a^5/15 - 17a^7/315 + 62a^9/2835 - 1382a^11/155925
-  const float small = a + a * a2 * (-0.333333333f + a2 * (0.133333333f + a2 * (-0.0539682540f +
+  const float small = as + as * a2 * (-0.333333333f + a2 * (0.133333333f + a2 * (-0.0539682540f +
                       a2 * (0.0218694885f + a2 * (-0.00886323552f)))));
   const float y = 2.0f * (a < 9.1f ? a : 9.1f);
   const int k = static_cast<int>(y * 1.44269504f + 0.5f);  // y >= 0: round half up

@@ -216,6 +216,24 @@ TEST(GeluTest, FastTanhMatchesLibm) {
   EXPECT_EQ(tanh_float(20.0f), 1.0f);
   EXPECT_EQ(tanh_float(-20.0f), -1.0f);
   EXPECT_EQ(tanh_float(-2.5f), -tanh_float(2.5f));  // odd
+  // Far outside the grid: no overflow inside either branch (a^11 would
+  // overflow float beyond 3300 and make the blend NaN).
+  for (float x : {100.0f, 3300.0f, 1e4f, 1e30f, 3.4e38f, INFINITY}) {
+    EXPECT_EQ(tanh_float(x), 1.0f) << x;
+    EXPECT_EQ(tanh_float(-x), -1.0f) << -x;
+  }
+}
+
+TEST(GeluTest, LargeInputsStayFinite) {
+  // GELU of large pre-activations (unnormalised observations give them):
+  // gelu(x) = x for x >> 0, 0 for x << 0, never NaN.
+  std::vector<real> x = {50, -50, 1e3f, -1e3f, 1e6f, -1e6f}, y(x.size()), dx(x.size(), 0), dy(x.size(), 1);
+  gelu_forward(y.data(), x.data(), static_cast<long>(x.size()));
+  gelu_backward(dx.data(), dy.data(), x.data(), static_cast<long>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(y[i], x[i] > 0 ? x[i] : real(0)) << x[i];
+    EXPECT_TRUE(std::isfinite(static_cast<double>(dx[i]))) << x[i];
+  }
 }
 
 TEST(GeluTest, NegativeArgumentIsValueMinusArgument) {
