@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,9 +57,30 @@ std::vector<FlagSpec> loop_flags() {
 std::vector<FlagSpec> config_flags() {
   std::vector<FlagSpec> f;
   const RqlConfig d;
+  const std::map<std::string, std::string> meaning = {
+      {"h", "action-chunk length"},
+      {"alpha", "weight of the flow-matching (BC) loss"},
+      {"expectile", "critic expectile tau, in (0, 1)"},
+      {"ensemble_ct", "value ensemble size K"},
+      {"rho", "pessimism: target = mean - rho * std over the ensemble"},
+      {"lr", "Adam learning rate"},
+      {"discount", "discount gamma"},
+      {"batch_size", "batch size B (even)"},
+      {"actor_hidden_dims", "actor hidden layer sizes, comma-separated"},
+      {"value_hidden_dims", "value hidden layer sizes, comma-separated"},
+      {"layer_norm", "LayerNorm in the value nets (true/false)"},
+      {"actor_layer_norm", "LayerNorm in the actor (true/false)"},
+      {"tau", "target value Polyak rate"},
+      {"ema", "target actor EMA rate (the evaluated policy)"},
+      {"flow_steps", "flow steps F"},
+      {"reversal", "euler (the authors') or exact (docs/flow.md)"},
+      {"seed", "seed of the networks, batches and update noise"},
+      {"bc_only", "flow-BC baseline: train the actor on the BC loss alone (not SPEC)"},
+  };
   for (const std::string& k : config_keys()) {
     if (k == "obs_dim" || k == "action_dim") continue;  // from the dataset
-    f.push_back({k, "V", "RQL config key (SPEC 6)", config_get(d, k)});
+    const auto it = meaning.find(k);
+    f.push_back({k, "V", it == meaning.end() ? "RQL config key" : it->second, config_get(d, k)});
   }
   return f;
 }
@@ -251,8 +273,9 @@ int train_main(int argc, char** argv) {
   specs.insert(specs.end(), cfg_specs.begin(), cfg_specs.end());
   const ParsedArgs a = parse_flags(argc, argv, 1, specs);
   if (a.has("help")) {
-    std::printf("%s%s\nRQL config flags (SPEC 6):\n%s\nexample (the demo):\n  rql train --env pointmaze-medium "
-                "--steps 5000 --actor_hidden_dims=128,128 --value_hidden_dims=128,128 --ensemble_ct=2 --h=1\n",
+    std::printf("%s%s\nRQL config flags (SPEC 6):\n%s\nexample (as in `make demo`):\n  rql train --env bandit "
+                "--steps 30000 --h=1 --alpha=0.1 --batch_size=128 --actor_hidden_dims=64,64 "
+                "--value_hidden_dims=64,64 --ensemble_ct=2 --out runs/bandit\n",
                 kTrainUsage, flags_help(loop_flags()).c_str(), flags_help(cfg_specs).c_str());
     return 0;
   }

@@ -65,9 +65,14 @@ std::string dims_text(const std::vector<int>& d) {
   return s;
 }
 
+// The shortest "%.Ng" text that reads back as exactly x (0.0003, not
+// 0.00029999999999999997), so config.txt round-trips and stays readable.
 std::string num_text(double x) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
   return buf;
 }
 
