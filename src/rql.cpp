@@ -15,11 +15,8 @@ std::string agent_init(Agent& agent, const RqlConfig& cfg) {
   Agent g;
   g.cfg = cfg;
   const int A = cfg.h * cfg.action_dim, in = cfg.obs_dim + A + 1;
-  g.actor_shape.obs_dim = cfg.obs_dim;
-  g.actor_shape.A = A;
-  g.actor_shape.flow_steps = cfg.flow_steps;
-  if (!mlp_shape_make(&g.actor_shape.net, in, cfg.actor_hidden_dims.data(),
-                      static_cast<int>(cfg.actor_hidden_dims.size()), A, cfg.actor_layer_norm, 1, false))
+  if (!flow_shape_make(&g.actor_shape, cfg.obs_dim, A, cfg.actor_hidden_dims.data(),
+                       static_cast<int>(cfg.actor_hidden_dims.size()), cfg.actor_layer_norm, cfg.flow_steps))
     return "actor_hidden_dims: invalid network shape";
   if (!mlp_shape_make(&g.value_shape, in, cfg.value_hidden_dims.data(),
                       static_cast<int>(cfg.value_hidden_dims.size()), 1, cfg.layer_norm, cfg.ensemble_ct, true))
