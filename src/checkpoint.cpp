@@ -267,12 +267,6 @@ Rng get_rng(const unsigned char* p, const std::string& path, const char* name) {
   return r;
 }
 
-std::string shape_text(const std::vector<long>& s) {
-  std::string t = "[";
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 std::vector<long> tensor_shape(const MlpTensor& t) { return std::vector<long>(t.shape, t.shape + t.rank); }
 
 }  // namespace
@@ -509,18 +503,8 @@ void checkpoint_import_params(Agent& agent, const std::string& dir) {
     blocks[net].assign(agent_net_block(agent, net).size(), 0);
     for (int i = 0; i < mlp_tensor_count(shape); ++i) {
       const MlpTensor t = mlp_tensor(shape, i);
-      const std::string path = dir + "/" + agent_net_name(net) + "." + t.name + ".npy";
-      const std::vector<long> want = tensor_shape(t);
-      std::error_code ec;
-      if (!std::filesystem::exists(path, ec))
-        throw Error(path + ": missing (expected tensor '" + agent_net_name(net) + "." + t.name + "' of shape " +
-                    shape_text(want) + ")");
-      const NpyArray a = npy_load(path);
-      if (a.dtype.size() < 2 || a.dtype[1] != 'f')
-        throw Error(path + ": dtype " + a.dtype + ", expected a floating-point array (<f4 or <f8)");
-      if (a.shape != want)
-        throw Error(path + ": shape " + shape_text(a.shape) + ", expected " + shape_text(want) + " for '" +
-                    agent_net_name(net) + "." + t.name + "' under this config");
+      const std::string name = std::string(agent_net_name(net)) + "." + t.name;
+      const NpyArray a = npy_load_shaped(dir + "/" + name + ".npy", name, tensor_shape(t), true, " under this config");
       for (long k = 0; k < t.size; ++k) blocks[net][t.offset + k] = static_cast<real>(a.data[k]);
     }
   }

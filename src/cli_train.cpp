@@ -14,10 +14,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <map>
 #include <sstream>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -25,6 +24,7 @@
 #include "cli_args.h"
 #include "env.h"
 #include "error.h"
+#include "npy.h"
 #include "train.h"
 
 namespace rql {
@@ -83,37 +83,6 @@ std::vector<FlagSpec> config_flags() {
     f.push_back({k, "V", it == meaning.end() ? "RQL config key" : it->second, config_get(d, k)});
   }
   return f;
-}
-
-bool file_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-void make_dirs(const std::string& path) {
-  std::string cur;
-  std::stringstream ss(path);
-  std::string part;
-  if (!path.empty() && path[0] == '/') cur = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) throw Error(cur + ": cannot create folder");
-  }
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw Error(path + ": cannot open");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  if (!f) throw Error(path + ": cannot write");
 }
 
 // key=value lines into a map ("run.txt").
@@ -187,13 +156,13 @@ const char* kEvalHeader =
 void truncate_csv(const std::string& path, long last_step, const char* header) {
   std::string out = header;
   if (file_exists(path)) {
-    std::stringstream ss(read_text(path));
+    std::stringstream ss(read_file_text(path));
     std::string line;
     std::getline(ss, line);  // header
     while (std::getline(ss, line))
       if (!line.empty() && std::atol(line.c_str()) <= last_step) out += line + "\n";
   }
-  write_text(path, out);
+  write_file_bytes(path, out);
 }
 
 struct LoopSettings {
@@ -296,7 +265,7 @@ int train_main(int argc, char** argv) {
           kv.first != "threads")
         throw UsageError("--" + kv.first + " cannot change on --resume: the run's settings are in " + out +
                          "/run.txt and config.txt (only --steps may extend the run)");
-    s = settings_from(parse_kv(read_text(out + "/run.txt")));
+    s = settings_from(parse_kv(read_file_text(out + "/run.txt")));
     s.steps = flag_int(a, "steps", s.steps, 1, 1L << 40);
     Agent agent = checkpoint_load(out + "/checkpoint.bin");
     const std::string err = trainer_init_with_agent(t, std::move(agent), load_data(s));
@@ -336,11 +305,13 @@ int train_main(int argc, char** argv) {
       throw UsageError(out + " already holds a run (checkpoint.bin): use --resume to continue it, or another --out");
     const std::string err = trainer_init(t, cfg, std::move(data));
     if (!err.empty()) throw UsageError(err);
-    make_dirs(out);
-    write_text(out + "/run.txt", settings_text(s));
-    write_text(out + "/config.txt", config_to_text(cfg));
-    write_text(out + "/train.csv", kTrainHeader);
-    write_text(out + "/eval.csv", kEvalHeader);
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw Error(out + ": cannot create folder (" + ec.message() + ")");
+    write_file_bytes(out + "/run.txt", settings_text(s));
+    write_file_bytes(out + "/config.txt", config_to_text(cfg));
+    write_file_bytes(out + "/train.csv", kTrainHeader);
+    write_file_bytes(out + "/eval.csv", kEvalHeader);
   }
 
   const RqlConfig& cfg = t.agent.cfg;
@@ -416,7 +387,7 @@ int train_main(int argc, char** argv) {
   std::fclose(train_csv);
   std::fclose(eval_csv);
   if (tty && !quiet) std::fprintf(stderr, "\n");
-  if (can_eval && !bandit && !traj.empty()) write_text(out + "/maze.svg", maze_svg(s.env, s.task, traj));
+  if (can_eval && !bandit && !traj.empty()) write_file_bytes(out + "/maze.svg", maze_svg(s.env, s.task, traj));
 
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::string summary = "run " + out + "\nsteps " + std::to_string(t.agent.step) + "\n";
@@ -434,7 +405,7 @@ int train_main(int argc, char** argv) {
     }
     summary += "eval " + eval_line(last, bandit) + "\n";
   }
-  write_text(out + "/summary.txt", summary);
+  write_file_bytes(out + "/summary.txt", summary);
   std::printf("%s", summary.c_str());
   return 0;
 }
@@ -471,7 +442,7 @@ int eval_main(int argc, char** argv) {
   const EvalResult r = evaluate(agent, env, task, episodes, seed, seed, a.has("svg") ? &traj : nullptr);
   std::printf("checkpoint %s (step %ld)\nenv %s task %d, %d episodes\n%s\n", a.positional[0].c_str(), agent.step,
               env.c_str(), task, episodes, eval_line(r, env == "bandit").c_str());
-  if (a.has("svg")) write_text(a.get("svg", ""), maze_svg(env, task, traj));
+  if (a.has("svg")) write_file_bytes(a.get("svg", ""), maze_svg(env, task, traj));
   return 0;
 }
 

@@ -3,9 +3,6 @@
 #include "golden.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "error.h"
@@ -15,25 +12,9 @@ namespace rql {
 
 namespace {
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string shape_text(const std::vector<long>& s) {
-  std::string t = "[";
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 // Load dir/name.npy and require exactly `shape`.
 NpyArray load_tensor(const std::string& dir, const std::string& name, const std::vector<long>& shape) {
-  const std::string path = dir + "/" + name + ".npy";
-  if (!file_exists(path)) throw Error(path + ": missing (expected tensor '" + name + "' of shape " + shape_text(shape) + ")");
-  NpyArray a = npy_load(path);
-  if (a.shape != shape)
-    throw Error(path + ": shape " + shape_text(a.shape) + ", expected " + shape_text(shape) + " for '" + name + "'");
-  return a;
+  return npy_load_shaped(dir + "/" + name + ".npy", name, shape);
 }
 
 void copy_into(std::vector<real>& dst, const NpyArray& a) {
@@ -81,12 +62,10 @@ GoldenTensor scalar_tensor(const std::string& name, double v) {
 
 GoldenInputs golden_load(const std::string& dir) {
   const std::string cfg_path = dir + "/config.txt";
-  std::ifstream f(cfg_path);
-  if (!f) throw Error(cfg_path + ": cannot open (a golden case folder needs config.txt with SPEC 6 keys)");
-  std::stringstream ss;
-  ss << f.rdbuf();
+  if (!file_exists(cfg_path))
+    throw Error(cfg_path + ": cannot open (a golden case folder needs config.txt with SPEC 6 keys)");
   RqlConfig cfg;
-  std::string err = config_parse(cfg, ss.str(), cfg_path);
+  std::string err = config_parse(cfg, read_file_text(cfg_path), cfg_path);
   if (!err.empty()) throw Error(err);
   GoldenInputs in;
   err = agent_init(in.agent, cfg);
@@ -192,7 +171,7 @@ std::vector<GoldenDiff> golden_compare(const std::string& dir, const std::vector
     }
     const NpyArray want = npy_load(path);
     if (want.shape != t.shape) {
-      d.error = path + ": shape " + shape_text(want.shape) + ", computed " + shape_text(t.shape);
+      d.error = path + ": shape " + npy_shape_text(want.shape) + ", computed " + npy_shape_text(t.shape);
       diffs.push_back(d);
       continue;
     }

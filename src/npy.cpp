@@ -447,6 +447,35 @@ std::vector<unsigned char> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
+std::string read_file_text(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_file_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+std::string npy_shape_text(const std::vector<long>& shape) {
+  std::string t = "[";
+  for (size_t i = 0; i < shape.size(); ++i) t += (i ? ", " : "") + std::to_string(shape[i]);
+  return t + "]";
+}
+
+NpyArray npy_load_shaped(const std::string& path, const std::string& name, const std::vector<long>& shape,
+                         bool floating_only, const std::string& context) {
+  if (!file_exists(path))
+    throw Error(path + ": missing (expected tensor '" + name + "' of shape " + npy_shape_text(shape) + ")");
+  NpyArray a = npy_load(path);
+  if (floating_only && (a.dtype.size() < 2 || a.dtype[1] != 'f'))
+    throw Error(path + ": dtype " + a.dtype + ", expected a floating-point array (<f4 or <f8)");
+  if (a.shape != shape)
+    throw Error(path + ": shape " + npy_shape_text(a.shape) + ", expected " + npy_shape_text(shape) + " for '" +
+                name + "'" + context);
+  return a;
+}
+
 void write_file_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw Error(path + ": cannot create (missing folder or no permission?)");

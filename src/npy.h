@@ -87,8 +87,21 @@ void npz_save(const std::string& path, const std::vector<std::pair<std::string, 
 
 // ---- files ----
 
-// Whole file as bytes; throws rql::Error naming the file.
+// Whole file as bytes, or as text; throw rql::Error naming the file.
 std::vector<unsigned char> read_file_bytes(const std::string& path);
+std::string read_file_text(const std::string& path);
 void write_file_bytes(const std::string& path, const std::string& bytes);
+bool file_exists(const std::string& path);
+
+// ---- named tensors (golden cases, parameter export) ----
+
+// "[2, 3]"
+std::string npy_shape_text(const std::vector<long>& shape);
+// Load `path`, the tensor `name`, and require exactly `shape` (and a
+// floating-point dtype with `floating_only`). Errors name the file, the
+// tensor and the expected shape; `context` is appended to a shape mismatch
+// ("under this config").
+NpyArray npy_load_shaped(const std::string& path, const std::string& name, const std::vector<long>& shape,
+                         bool floating_only = false, const std::string& context = "");
 
 }  // namespace rql
