@@ -3,15 +3,14 @@
 // oracle's evaluation trajectories (how docs/img/pointmaze-*.svg are made).
 //
 // Exit codes (cli.h): 0 done, 1 the work failed (cannot write), 2 bad usage.
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "dataset.h"
 #include "env.h"
 #include "env_bandit.h"
@@ -46,80 +45,44 @@ void print_help(FILE* out) {
                "example: rql make-dataset pointmaze-medium --task 1 --episodes 100 --seed 0 --out medium.npz\n");
 }
 
-struct Usage {
-  std::string message;
-};
-
-// A whole-string integer in [lo, hi], or throws Usage naming the flag.
-long long parse_int(const std::string& flag, const std::string& text, long long lo, long long hi) {
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE)
-    throw Usage{flag + " expects an integer; got '" + text + "'"};
-  if (v < lo || v > hi)
-    throw Usage{flag + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]; got " + text};
-  return v;
-}
-
 struct Options {
   std::string env, out, svg;
   int task = 1;
   long episodes = 0;
   unsigned long long seed = 0;
   int svg_episodes = 5;
-  bool svg_episodes_given = false;
 };
 
+const std::vector<FlagSpec> kFlags = {
+    {"episodes", "N", "collection episodes", ""},
+    {"out", "PATH", "where to write", ""},
+    {"task", "T", "evaluation task", "1"},
+    {"seed", "S", "random seed", "0"},
+    {"svg", "FILE.svg", "draw the maze and oracle trajectories", ""},
+    {"svg-episodes", "K", "trajectories to draw with --svg", "5"},
+};
+
+// Flags through cli_args.h; throws UsageError (exit 2).
 Options parse(int argc, char** argv) {
+  const ParsedArgs a = parse_flags(argc, argv, 1, kFlags);
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
-      if (!o.env.empty()) throw Usage{"unexpected argument '" + arg + "' (the environment is already '" + o.env + "')"};
-      o.env = arg;
-      continue;
-    }
-    // --flag=value or --flag value
-    std::string value;
-    bool has_value = false;
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() {
-      if (has_value) return value;
-      if (i + 1 >= argc) throw Usage{arg + " needs a value"};
-      return std::string(argv[++i]);
-    };
-    if (arg == "--episodes") {
-      o.episodes = static_cast<long>(parse_int(arg, next(), 1, 100000000));
-    } else if (arg == "--task") {
-      o.task = static_cast<int>(parse_int(arg, next(), 1, 1000));
-    } else if (arg == "--seed") {
-      const std::string v = next();
-      if (!v.empty() && v[0] == '-') throw Usage{"--seed must be a non-negative integer; got " + v};
-      o.seed = static_cast<unsigned long long>(parse_int(arg, v, 0, 0x7FFFFFFFFFFFFFFFLL));
-    } else if (arg == "--out") {
-      o.out = next();
-      if (o.out.empty()) throw Usage{"--out needs a non-empty path"};
-    } else if (arg == "--svg") {
-      o.svg = next();
-      if (o.svg.empty()) throw Usage{"--svg needs a non-empty path"};
-    } else if (arg == "--svg-episodes") {
-      o.svg_episodes = static_cast<int>(parse_int(arg, next(), 1, 100));
-      o.svg_episodes_given = true;
-    } else {
-      throw Usage{"unknown flag '" + arg + "'"};
-    }
-  }
-  if (o.env.empty()) throw Usage{"which environment? (first argument)"};
-  if (o.out.empty() && o.svg.empty()) throw Usage{"nothing to do: give --out PATH (and --episodes N), or --svg FILE"};
-  if (!o.out.empty() && o.episodes == 0) throw Usage{"--out needs --episodes N"};
-  if (o.out.empty() && o.episodes != 0) throw Usage{"--episodes given without --out PATH"};
-  if (o.svg.empty() && o.svg_episodes_given) throw Usage{"--svg-episodes given without --svg FILE"};
+  if (a.positional.size() > 1)
+    throw UsageError("unexpected argument '" + a.positional[1] + "' (the environment is already '" +
+                     a.positional[0] + "')");
+  if (a.positional.empty()) throw UsageError("which environment? (first argument)");
+  o.env = a.positional[0];
+  o.episodes = static_cast<long>(flag_int(a, "episodes", 0, 1, 100000000));
+  o.task = static_cast<int>(flag_int(a, "task", 1, 1, 1000));
+  o.seed = static_cast<unsigned long long>(flag_int(a, "seed", 0, 0, 0x7FFFFFFFFFFFFFFFLL));
+  o.svg_episodes = static_cast<int>(flag_int(a, "svg-episodes", 5, 1, 100));
+  o.out = a.get("out", "");
+  o.svg = a.get("svg", "");
+  if (a.has("out") && o.out.empty()) throw UsageError("--out needs a non-empty path");
+  if (a.has("svg") && o.svg.empty()) throw UsageError("--svg needs a non-empty path");
+  if (o.out.empty() && o.svg.empty()) throw UsageError("nothing to do: give --out PATH (and --episodes N), or --svg FILE");
+  if (!o.out.empty() && o.episodes == 0) throw UsageError("--out needs --episodes N");
+  if (o.out.empty() && o.episodes != 0) throw UsageError("--episodes given without --out PATH");
+  if (o.svg.empty() && a.has("svg-episodes")) throw UsageError("--svg-episodes given without --svg FILE");
   return o;
 }
 
@@ -161,12 +124,12 @@ int cmd_make_dataset(int argc, char** argv) {
     o = parse(argc, argv);
     const EnvInfo info = env_info(o.env);  // throws, listing the valid names
     if (o.task > info.num_tasks)
-      throw Usage{"environment '" + o.env + "' has " +
-                  (info.num_tasks == 1 ? std::string("task 1 only") : "tasks 1.." + std::to_string(info.num_tasks)) +
-                  "; got --task " + std::to_string(o.task)};
-    if (!o.svg.empty() && o.env == "bandit") throw Usage{"--svg draws a maze; 'bandit' has none"};
-  } catch (const Usage& u) {
-    std::fprintf(stderr, "rql make-dataset: %s\n(see rql make-dataset --help)\n", u.message.c_str());
+      throw UsageError("environment '" + o.env + "' has " +
+                       (info.num_tasks == 1 ? std::string("task 1 only") : "tasks 1.." + std::to_string(info.num_tasks)) +
+                       "; got --task " + std::to_string(o.task));
+    if (!o.svg.empty() && o.env == "bandit") throw UsageError("--svg draws a maze; 'bandit' has none");
+  } catch (const UsageError& u) {
+    std::fprintf(stderr, "rql make-dataset: %s\n(see rql make-dataset --help)\n", u.what());
     return 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "rql make-dataset: %s\n", e.what());
