@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "matmul.h"
 #include "rng.h"
 #include "scalar.h"
@@ -148,42 +149,29 @@ void fill_uniform(std::vector<real>& v, Rng& rng) {
   for (real& x : v) x = static_cast<real>(rng_range(rng, -1.0, 1.0));
 }
 
-// Parses a positive integer option value in [1, max]; false (with a message) if it is not one.
-bool parse_count(const char* flag, const char* text, long max, int& out) {
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < 1 || v > max) {
-    std::fprintf(stderr, "rql bench matmul: %s expects an integer in [1, %ld], got '%s'\n", flag, max, text);
-    return false;
-  }
-  out = static_cast<int>(v);
-  return true;
-}
-
 int bench_matmul(int argc, char** argv) {
-  int reps = 11;
-  int threads = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
-      if (!parse_count("--reps", argv[++i], 100000, reps)) return 2;
-    } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
-      if (!parse_count("--threads", argv[++i], 256, threads)) return 2;
-    } else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+  const std::vector<FlagSpec> specs = {
+      {"reps", "N", "repetitions per measurement, median reported", "11"},
+      {"threads", "T", "also time the fast kernels split over T threads (threads.h)", "1"},
+  };
+  int reps = 11, threads = 1;
+  try {
+    const ParsedArgs a = parse_flags(argc, argv, 1, specs);
+    if (a.has("help")) {
       std::printf(
-          "usage: rql bench matmul [--reps N] [--threads T]\n"
-          "  --reps N      repetitions per measurement, median reported (default 11)\n"
-          "  --threads T   also time the fast kernels split over T threads (threads.h)\n"
+          "usage: rql bench matmul [--reps N] [--threads T]\n%s"
           "Columns: GFLOP/s of the reference kernel, the fast kernel (1 thread), the\n"
           "fast kernel on T threads (if T > 1), single-threaded OpenBLAS (if linked),\n"
-          "and the ratio of the single-threaded fast kernel to OpenBLAS.\n");
+          "and the ratio of the single-threaded fast kernel to OpenBLAS.\n",
+          flags_help(specs).c_str());
       return 0;
-    } else if (!std::strcmp(argv[i], "--reps") || !std::strcmp(argv[i], "--threads")) {
-      std::fprintf(stderr, "rql bench matmul: %s expects a value (try --help)\n", argv[i]);
-      return 2;
-    } else {
-      std::fprintf(stderr, "rql bench matmul: unknown argument '%s' (try --help)\n", argv[i]);
-      return 2;
     }
+    if (!a.positional.empty()) throw UsageError("unknown argument '" + a.positional[0] + "' (try --help)");
+    reps = static_cast<int>(flag_int(a, "reps", 11, 1, 100000));
+    threads = static_cast<int>(flag_int(a, "threads", 1, 1, 256));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "rql bench matmul: %s\n", e.what());
+    return 2;
   }
 
   bench_print_machine();
