@@ -71,16 +71,21 @@ long flow_work_size(const FlowShape& fs, int rows) {
 
 // Every call below lays `work` out for exactly B rows, so flow_velocity and
 // flow_velocity_backward agree on where the activations are.
+void flow_input(real* out, const real* s, const real* x, const real* t, int B, int D, int A) {
+  const int in = D + A + 1;
+  for (int b = 0; b < B; ++b) {
+    real* row = out + static_cast<long>(b) * in;  // concat[s_b, x_b, t_b] (in)
+    if (D > 0) std::memcpy(row, s + static_cast<long>(b) * D, sizeof(real) * D);
+    std::memcpy(row + D, x + static_cast<long>(b) * A, sizeof(real) * A);
+    row[D + A] = t ? t[b] : real(0);
+  }
+}
+
 void flow_velocity(const FlowShape& fs, const real* params, const real* s, const real* x, const real* t, int B,
                    real* v, real* work) {
   const FlowWork w = flow_work(fs, B, work);
-  const int in = fs.net.in_dim, A = fs.A, D = fs.obs_dim;
-  for (int b = 0; b < B; ++b) {
-    real* row = w.input + static_cast<long>(b) * in;  // concat[s_b, x_b, t_b] (in)
-    if (D > 0) std::memcpy(row, s + static_cast<long>(b) * D, sizeof(real) * D);  // s may be null when D = 0
-    std::memcpy(row + D, x + static_cast<long>(b) * A, sizeof(real) * A);
-    row[D + A] = t[b];
-  }
+  const int A = fs.A;
+  flow_input(w.input, s, x, t, B, fs.obs_dim, A);
   const real* y = mlp_forward(fs.net, mlp_params(fs.net, params, 0), w.input, B, w.cache);
   std::memcpy(v, y, sizeof(real) * static_cast<size_t>(B) * A);
 }

@@ -41,6 +41,11 @@ bool flow_shape_make(FlowShape* fs, int obs_dim, int A, const int* hidden, int n
 
 enum class Reversal { kEuler, kExact };
 
+// out (B, D + A + 1) = concat[s, x, t]: the input row layout of the actor and
+// of every value member (SPEC 1). s (B, D), x (B, A), t (B); t == nullptr
+// means t = 0 for every row; s may be null when D = 0.
+void flow_input(real* out, const real* s, const real* x, const real* t, int B, int D, int A);
+
 // Working memory, in reals, for any call below on up to `rows` rows
 // (the actor's input and activations, plus per-row state of the reversals).
 long flow_work_size(const FlowShape& fs, int rows);

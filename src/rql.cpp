@@ -104,17 +104,6 @@ void update_work_alloc(UpdateWork& w, const Agent& agent) {
 
 namespace {
 
-// out (B, D + A + 1) = concat[s, x, f]; f == nullptr means f = 0 for all rows.
-void value_input(real* out, const real* s, const real* x, const real* f, int B, int D, int A) {
-  const int in = D + A + 1;
-  for (int b = 0; b < B; ++b) {
-    real* row = out + static_cast<long>(b) * in;
-    std::memcpy(row, s + static_cast<long>(b) * D, sizeof(real) * D);
-    std::memcpy(row + D, x + static_cast<long>(b) * A, sizeof(real) * A);
-    row[D + A] = f ? f[b] : real(0);
-  }
-}
-
 void stats(const real* x, long n, double* mean, double* mx, double* mn) {
   double s = 0, hi = static_cast<double>(x[0]), lo = hi;
   for (long i = 0; i < n; ++i) {
@@ -154,7 +143,7 @@ UpdateMetrics rql_update(Agent& ag, const Batch& batch, const UpdateNoise& noise
   shifted_terminals(w.rt.data(), batch.terminals.data(), h, B);
   chunk_reward(w.R.data(), batch.rewards.data(), w.rt.data(), h, B, c.discount);
   chunk_valid(w.valid.data(), w.rt.data(), h, B);
-  value_input(w.value_in.data(), s_next, noise.next_x0.data(), nullptr, B, D, A);
+  flow_input(w.value_in.data(), s_next, noise.next_x0.data(), nullptr, B, D, A);
   value_forward(ag.value_shape, ag.target_value.data(), w.value_in.data(), B, w.value_cache.data(),
                 w.next_qk.data());
   ensemble_pessimistic(w.next_q.data(), w.next_qk.data(), K, B, c.rho);
@@ -162,7 +151,7 @@ UpdateMetrics rql_update(Agent& ag, const Batch& batch, const UpdateNoise& noise
             c.discount, h);
 
   // 3. Critic: q = Q(s, x^f, f), expectile loss, gradient into dvalue.
-  value_input(w.value_in.data(), s, w.reversed_x.data(), w.reversed_f.data(), B, D, A);
+  flow_input(w.value_in.data(), s, w.reversed_x.data(), w.reversed_f.data(), B, D, A);
   value_forward(ag.value_shape, ag.value.data(), w.value_in.data(), B, w.value_cache.data(), w.q.data());
   m.critic_loss = critic_loss(w.q.data(), w.target.data(), w.valid.data(), K, B, c.expectile);
   std::memset(w.dq.data(), 0, sizeof(real) * w.dq.size());
@@ -193,7 +182,7 @@ UpdateMetrics rql_update(Agent& ag, const Batch& batch, const UpdateNoise& noise
       w.x_next[k] = w.x_t[k] + w.p[k] * w.step[b];
     }
   }
-  value_input(w.value_in.data(), s, w.x_next.data(), w.t_next.data(), B, D, A);
+  flow_input(w.value_in.data(), s, w.x_next.data(), w.t_next.data(), B, D, A);
   value_forward(ag.value_shape, ag.value.data(), w.value_in.data(), B, w.value_cache.data(), w.q_ahead.data());
   // L_q = -mean_B(mean_K q_ahead valid);  dL_q/dq_ahead[k, b] = -valid[b] / (K B)
   double lq = 0;
