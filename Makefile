@@ -4,20 +4,23 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 
-.PHONY: all test test-double test-asan test-embedded demo bench clean
+.PHONY: all test test-double test-asan test-ref demo bench clean
 
 # The demo's settings: a small network for 2 cores (docs/results.md).
 DEMO_FLAGS = --env bandit --steps 30000 --h=1 --alpha=0.1 --batch_size=128 \
 	--actor_hidden_dims=64,64 --value_hidden_dims=64,64 --ensemble_ct=2 \
 	--eval_interval 10000 --eval_episodes 500 --log_interval 1000
 
-# Build the `rql` program and the tests (Release, float). Use this day to day.
+# Build the `rql` program (Release, float). Use this day to day; it needs no
+# test framework.
 all:
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release
-	$(CMAKE) --build build -j $(JOBS)
+	$(CMAKE) --build build -j $(JOBS) --target rql
 
 # Configure, build and run every test (what the README and CI run).
-test: all
+test:
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build build -j $(JOBS)
 	cd build && ctest --output-on-failure -j $(JOBS)
 
 # The same tests with `real` = double: tight finite-difference gradient checks.
@@ -32,10 +35,12 @@ test-asan:
 	$(CMAKE) --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
-# Compile the numeric core with -fno-exceptions -fno-rtti (the embedded profile).
-test-embedded:
-	$(CMAKE) -S . -B build-embedded -DCMAKE_BUILD_TYPE=Release -DRQL_EMBEDDED=ON -DRQL_TESTS=OFF
-	$(CMAKE) --build build-embedded -j $(JOBS) --target rql_embedded_core
+# The tests with the fast kernels off: every network runs the reference loops
+# and std::tanh (the fast kernels are still tested against the reference).
+test-ref:
+	$(CMAKE) -S . -B build-ref -DCMAKE_BUILD_TYPE=Release -DRQL_FAST_KERNELS=OFF
+	$(CMAKE) --build build-ref -j $(JOBS)
+	cd build-ref && ctest --output-on-failure -j $(JOBS)
 
 # The main job on a fresh machine: build, generate an offline dataset, train
 # RQL and the flow-BC baseline on it, evaluate both, print the scores
@@ -61,4 +66,4 @@ bench: all
 
 # Remove every build folder.
 clean:
-	rm -rf build build-double build-asan build-embedded
+	rm -rf build build-double build-asan build-ref build-cortex-m

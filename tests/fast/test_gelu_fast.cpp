@@ -1,0 +1,72 @@
+// test_gelu_fast.cpp: the fast GELU kernel (fast/gelu_fast.h) and its tanh
+// (fast/tanh_fast.h) against libm and against the reference GELU of
+// core/layers.h.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/layers.h"
+#include "core/rng.h"
+#include "fast/gelu_fast.h"
+#include "fast/tanh_fast.h"
+
+namespace {
+
+using rql::real;
+using rql::tanh_float;
+
+TEST(GeluFastTest, FastTanhMatchesLibm) {
+  // tanh_float (tanh_fast.h) against double-precision std::tanh on a dense
+  // grid over [-12, 12] and at the branch points 0.3 and 9.1: absolute error
+  // below 3e-7 (float's spacing just below 1 is 6e-8: about 5 ulp there).
+  double worst = 0;
+  for (int i = -120000; i <= 120000; ++i) {
+    const float x = static_cast<float>(i * 1e-4);
+    worst = std::fmax(worst, std::fabs(static_cast<double>(tanh_float(x)) - std::tanh(static_cast<double>(x))));
+  }
+  for (float x : {0.3f, 0.29999998f, 9.1f, 9.099999f, -0.3f, 1e-30f, -1e-30f}) {
+    worst = std::fmax(worst, std::fabs(static_cast<double>(tanh_float(x)) - std::tanh(static_cast<double>(x))));
+  }
+  EXPECT_LT(worst, 3e-7);
+  EXPECT_EQ(tanh_float(0.0f), 0.0f);
+  EXPECT_EQ(tanh_float(20.0f), 1.0f);
+  EXPECT_EQ(tanh_float(-20.0f), -1.0f);
+  EXPECT_EQ(tanh_float(-2.5f), -tanh_float(2.5f));  // odd
+  // Far outside the grid: no overflow inside either branch (a^11 would
+  // overflow float beyond 3300 and make the blend NaN).
+  for (float x : {100.0f, 3300.0f, 1e4f, 1e30f, 3.4e38f, INFINITY}) {
+    EXPECT_EQ(tanh_float(x), 1.0f) << x;
+    EXPECT_EQ(tanh_float(-x), -1.0f) << -x;
+  }
+}
+
+TEST(GeluFastTest, MatchesReference) {
+  // Same formula as the reference, only the tanh differs: |dtanh| < 3e-7
+  // moves gelu by 0.5 |x| 3e-7 and gelu' by at most (0.5 + |x| c (1 + 3a x^2)) 3e-7
+  // plus a few float roundings of the result; bounded here by 1e-6 (1 + |x|^3).
+  // In double builds both use std::tanh and agree exactly.
+  rql::Rng r = rql::rng_make(3, rql::kStreamData);
+  const long n = 4099;  // not a multiple of any vector width
+  std::vector<real> x(n), y_ref(n), y_fast(n), dy(n), dx_ref(n, 0), dx_fast(n, 0);
+  for (long i = 0; i < n; ++i) {
+    x[i] = static_cast<real>(rql::rng_range(r, -8, 8));
+    dy[i] = static_cast<real>(rql::rng_range(r, -1, 1));
+  }
+  rql::gelu_forward(y_ref.data(), x.data(), n);
+  rql::gelu_forward_fast(y_fast.data(), x.data(), n);
+  rql::gelu_backward(dx_ref.data(), dy.data(), x.data(), n);
+  rql::gelu_backward_fast(dx_fast.data(), dy.data(), x.data(), n);
+  for (long i = 0; i < n; ++i) {
+    const double ax = std::fabs(static_cast<double>(x[i]));
+#ifdef RQL_DOUBLE
+    EXPECT_EQ(y_fast[i], y_ref[i]) << i;
+    EXPECT_EQ(dx_fast[i], dx_ref[i]) << i;
+#else
+    EXPECT_NEAR(y_fast[i], y_ref[i], 1e-6 * (1 + ax)) << "x = " << x[i];
+    EXPECT_NEAR(dx_fast[i], dx_ref[i], 1e-6 * (1 + ax * ax * ax)) << "x = " << x[i];
+#endif
+  }
+}
+
+}  // namespace
