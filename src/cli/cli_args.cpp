@@ -3,7 +3,12 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <new>
+#include <sstream>
+
+#include "io/error.h"
 
 namespace rql {
 
@@ -118,6 +123,35 @@ std::string flags_help(const std::vector<FlagSpec>& specs) {
     out += left + s.help + (s.default_value.empty() ? "" : " [" + s.default_value + "]") + "\n";
   }
   return out;
+}
+
+std::map<std::string, std::string> parse_kv_lines(const std::string& text) {
+  std::map<std::string, std::string> kv;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    const size_t eq = line.find('=');
+    if (eq != std::string::npos && line[0] != '#') kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return kv;
+}
+
+int run_guarded(const char* name, int (*body)(int, char**), int argc, char** argv) {
+  try {
+    return body(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "rql %s: %s\n", name, e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "rql %s: %s\n", name, e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "rql %s: out of memory (a network, a dataset or a checkpoint did not fit): try smaller "
+                 "--actor_hidden_dims/--value_hidden_dims/--ensemble_ct/--batch_size\n",
+                 name);
+    return 1;
+  }
 }
 
 }  // namespace rql

@@ -40,4 +40,13 @@ double flag_double(const ParsedArgs& a, const std::string& name, double fallback
 // "  --name VALUE   help [default]" lines.
 std::string flags_help(const std::vector<FlagSpec>& specs);
 
+// "key=value" lines into a map ('#' lines and lines without '=' skipped):
+// a run folder's run.txt, a checkpoint's run section.
+std::map<std::string, std::string> parse_kv_lines(const std::string& text);
+
+// Runs a subcommand's body and turns what it throws into a message on
+// stderr, "rql NAME: ...", and an exit code (cli.h): UsageError 2,
+// rql::Error 1, std::bad_alloc 1 (with a hint to use smaller networks).
+int run_guarded(const char* name, int (*body)(int, char**), int argc, char** argv);
+
 }  // namespace rql

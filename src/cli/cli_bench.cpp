@@ -8,6 +8,7 @@
 //                                 was built with OpenBLAS) at the shapes RQL
 //                                 uses; see docs/benchmarks.md.
 //   rql bench update              the RQL update step (cli_bench_update.cpp).
+//   rql bench act                 one action for one observation (same file).
 //
 // To add a subcommand, write `int bench_<name>(int argc, char** argv)` and
 // fill its row of kBenchmarks below; dispatch and --help follow from the table.
@@ -271,6 +272,7 @@ struct Benchmark {
 const Benchmark kBenchmarks[] = {
     {"matmul", bench_matmul, "GFLOP/s of the matrix products (reference, fast, OpenBLAS) [--reps N] [--threads T]"},
     {"update", bench_update, "updates/s, FLOPs and peak memory of the RQL update (cli_bench_update.cpp)"},
+    {"act", bench_act, "microseconds per action, one observation, EMA actor (cli_bench_update.cpp)"},
 };
 
 void print_bench_usage(std::FILE* out) {

@@ -1,12 +1,16 @@
 // cli_bench_update.cpp: `rql bench update`: updates per second of the RQL
 // update (SPEC 5) on a synthetic batch, the FLOPs one update performs in its
 // matrix products, the GFLOP/s that makes, and the peak memory.
+// `rql bench act`: microseconds per action of the EMA policy for one
+// observation (SPEC 2: F Euler steps of the actor on a batch of 1, plus the
+// draw of the starting noise), as a deployed policy runs it.
 //
 // The batch and noise are random but fixed-size, as in training; only
 // rql_update and the noise draw are timed (the batch sampler is a memcpy
 // per row and is left out).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -65,7 +69,7 @@ int bench_update(int argc, char** argv) {
       {"flow_steps", "F", "flow steps", "10"},
       {"reversal", "M", "euler or exact", "euler"},
       {"steps", "N", "timed updates (after 2 warm-up updates)", "20"},
-      {"threads", "T", "worker threads (only 1 is implemented)", "1"},
+      {"threads", "T", "threads computing the update (default: the number of cores)", ""},
   };
   try {
     const ParsedArgs args = parse_flags(argc, argv, 1, specs);
@@ -78,7 +82,7 @@ int bench_update(int argc, char** argv) {
       return 0;
     }
     if (!args.positional.empty()) throw UsageError("unexpected argument '" + args.positional[0] + "'");
-    if (flag_int(args, "threads", 1, 1, 256) != 1) throw UsageError("--threads: only 1 is implemented");
+    const int threads = static_cast<int>(flag_int(args, "threads", default_threads(), 1, 256));
     RqlConfig c;
     c.obs_dim = 29;
     c.action_dim = 8;
@@ -92,7 +96,9 @@ int bench_update(int argc, char** argv) {
     Agent agent;
     const std::string err = agent_init(agent, c);
     if (!err.empty()) throw UsageError(err);
-    agent_set_kernels(agent, &kernels_default());
+    FastKernels fast;
+    const Kernels& kernels = kernels_default(fast, threads);
+    agent_set_kernels(agent, &kernels);
 
     // A synthetic batch: random observations and actions, rewards -1, no
     // episode ends (every chunk valid).
@@ -121,6 +127,8 @@ int bench_update(int argc, char** argv) {
                 c.action_dim, c.h, config_get(c, "actor_hidden_dims").c_str(),
                 config_get(c, "value_hidden_dims").c_str(), c.ensemble_ct, c.batch_size, c.flow_steps,
                 config_get(c, "reversal").c_str());
+    std::printf("kernels   %s, %d thread%s\n", kernels.name, kernels.ctx ? threads : 1,
+                kernels.ctx && threads > 1 ? "s" : "");
     std::printf("params    actor %zu, value %zu (x2 with the targets; Adam moments x2 more)\n", agent.actor.size(),
                 agent.value.size());
     for (int i = 0; i < 2; ++i) {  // warm-up
@@ -146,6 +154,91 @@ int bench_update(int argc, char** argv) {
     return 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "rql bench update: %s\n", e.what());
+    return 1;
+  }
+}
+
+int bench_act(int argc, char** argv) {
+  const std::vector<FlagSpec> specs = {
+      {"obs_dim", "D", "observation size", "29"},
+      {"action_dim", "A", "action size", "8"},
+      {"h", "H", "action-chunk length", "1"},
+      {"actor_hidden_dims", "L", "actor hidden sizes", "512,512,512,512"},
+      {"actor_layer_norm", "B", "LayerNorm in the actor", "(config default)"},
+      {"flow_steps", "F", "flow steps", "10"},
+      {"reps", "N", "repetitions of at least 50 ms each; the median is reported", "9"},
+      {"threads", "T", "threads (default: the number of cores; a batch of 1 is below the size the kernels split)",
+       ""},
+  };
+  try {
+    const ParsedArgs args = parse_flags(argc, argv, 1, specs);
+    if (args.has("help")) {
+      std::printf("usage: rql bench act [FLAGS]\n\nTimes one action of the EMA policy for one observation "
+                  "(batch 1: the starting noise,\nthen F Euler steps of the actor, then the clip) and prints "
+                  "`us_per_action X`.\nDefaults: the authors' actor (SPEC 6) at OGBench's antmaze size.\n\n%s",
+                  flags_help(specs).c_str());
+      return 0;
+    }
+    if (!args.positional.empty()) throw UsageError("unexpected argument '" + args.positional[0] + "'");
+    const int threads = static_cast<int>(flag_int(args, "threads", default_threads(), 1, 256));
+    const int reps = static_cast<int>(flag_int(args, "reps", 9, 1, 1001));
+    RqlConfig c;
+    c.obs_dim = 29;
+    c.action_dim = 8;
+    c.h = 1;
+    c.value_hidden_dims = {1};  // the value nets are not used: keep them tiny
+    c.ensemble_ct = 1;
+    for (const FlagSpec& f : specs)
+      if (args.has(f.name) && f.name != "reps" && f.name != "threads") {
+        const std::string err = config_set(c, f.name, args.get(f.name, ""));
+        if (!err.empty()) throw UsageError(err);
+      }
+    Agent agent;
+    const std::string err = agent_init(agent, c);
+    if (!err.empty()) throw UsageError(err);
+    FastKernels fast;
+    const Kernels& kernels = kernels_default(fast, threads);
+    agent_set_kernels(agent, &kernels);
+    const int A = agent.actor_shape.A;
+    std::vector<real> obs(static_cast<std::size_t>(c.obs_dim)), x0(static_cast<std::size_t>(A)),
+        action(static_cast<std::size_t>(A)), work(flow_sample_work_size(agent.actor_shape, 1));
+    Rng r = rng_make(1, kStreamData);
+    for (real& x : obs) x = static_cast<real>(rng_normal(r));
+    Rng noise = rng_make(1, kStreamEval);
+    auto act = [&] {
+      for (real& x : x0) x = static_cast<real>(rng_normal(noise));
+      agent_act(agent, obs.data(), x0.data(), 1, action.data(), work.data());
+    };
+
+    bench_print_machine();
+    std::printf("config    obs_dim %d action_dim %d h %d actor %s%s F %d, batch 1, EMA (target) actor\n", c.obs_dim,
+                c.action_dim, c.h, config_get(c, "actor_hidden_dims").c_str(),
+                c.actor_layer_norm ? " with LayerNorm" : "", c.flow_steps);
+    std::printf("kernels   %s, %d thread%s\n", kernels.name, kernels.ctx ? threads : 1,
+                kernels.ctx && threads > 1 ? "s" : "");
+    using Clock = std::chrono::steady_clock;
+    auto t0 = Clock::now();
+    long calls = 0;
+    while (std::chrono::duration<double>(Clock::now() - t0).count() < 0.05) {  // warm-up; calls per 50 ms
+      act();
+      ++calls;
+    }
+    std::vector<double> us(static_cast<std::size_t>(reps));
+    for (double& u : us) {
+      t0 = Clock::now();
+      for (long i = 0; i < calls; ++i) act();
+      u = std::chrono::duration<double>(Clock::now() - t0).count() * 1e6 / static_cast<double>(calls);
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("actions_timed %ld x %d repetitions\n", calls, reps);
+    std::printf("us_per_action %.3f\n", us[us.size() / 2]);
+    std::printf("us_per_action_min %.3f\n", us.front());
+    return 0;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "rql bench act: %s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "rql bench act: %s\n", e.what());
     return 1;
   }
 }

@@ -2,6 +2,7 @@
 // docs/checkpoints.md). Exit codes (cli.h): 0 ok, 1 bad or unreadable file,
 // 2 bad usage.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,21 +20,35 @@ void checkpoint_usage(FILE* out) {
   std::fprintf(out,
                "usage: rql checkpoint info PATH\n"
                "       rql checkpoint export PATH DIR\n"
-               "       rql checkpoint import [--config CONFIG] DIR PATH\n\n"
+               "       rql checkpoint import [--config CONFIG] [--max_memory_gb G] DIR PATH\n\n"
                "info    verify PATH (magic, version, checksums, section sizes against its config) and print,\n"
                "        one per line: version, scalar, file_bytes, payload_crc32, step, one `section NAME\n"
-               "        BYTES` line per section, then the config as `config KEY=VALUE` lines.\n"
+               "        BYTES` line per section, the config as `config KEY=VALUE` lines, then (format\n"
+               "        version 2, written by `rql train`) what it was trained for as `run KEY=VALUE` lines.\n"
                "export  write the parameters of the four nets of checkpoint PATH into folder DIR as .npy\n"
                "        files with the golden names of SPEC 8 (actor.dense0.kernel.npy, value.ln0.scale.npy\n"
                "        with the K axis, ...; <f4), plus DIR/config.txt. Readable from NumPy, PyTorch, JAX.\n"
                "import  build a fresh agent from CONFIG (default DIR/config.txt; key=value lines), load the\n"
                "        four nets from DIR's .npy files (shapes checked against CONFIG) and save it as the\n"
-               "        checkpoint PATH (step 0, zero Adam moments, RNG streams from the config's seed).\n\n"
+               "        checkpoint PATH (step 0, zero Adam moments, RNG streams from the config's seed).\n"
+               "        A config needing more than G GiB (default 4) for its networks and one update is\n"
+               "        refused with the computed size.\n\n"
                "Exit status: 0 ok, 1 a file is missing, corrupt or does not match (the message says which\n"
                "and why), 2 bad usage. The file format: docs/checkpoints.md.\n");
 }
 
 bool is_help(const char* a) { return !std::strcmp(a, "--help") || !std::strcmp(a, "-h") || !std::strcmp(a, "help"); }
+
+// Each non-empty line of `text` as "PREFIX line".
+void print_prefixed(const char* prefix, const std::string& text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) std::printf("%s %s\n", prefix, text.substr(start, end - start).c_str());
+    start = end + 1;
+  }
+}
 
 int run_info(const std::string& path) {
   CheckpointInfo info;
@@ -46,13 +61,8 @@ int run_info(const std::string& path) {
   for (const CheckpointSection& s : info.sections)
     std::printf("section %s %llu\n", s.name.c_str(), static_cast<unsigned long long>(s.size));
   std::printf("parameters actor %zu value %zu\n", agent.actor.size(), agent.value.size());
-  size_t start = 0;
-  while (start < info.config_text.size()) {
-    size_t end = info.config_text.find('\n', start);
-    if (end == std::string::npos) end = info.config_text.size();
-    if (end > start) std::printf("config %s\n", info.config_text.substr(start, end - start).c_str());
-    start = end + 1;
-  }
+  print_prefixed("config", info.config_text);
+  print_prefixed("run", info.run_text);
   return 0;
 }
 
@@ -74,6 +84,7 @@ int cmd_checkpoint(int argc, char** argv) {
     return 2;
   }
   std::string config_path;
+  double max_memory_gb = kDefaultMaxMemoryGb;
   std::vector<std::string> args;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
@@ -90,6 +101,17 @@ int cmd_checkpoint(int argc, char** argv) {
         config_path = argv[++i];
       } else {
         config_path = a.substr(9);
+      }
+      continue;
+    }
+    if (sub == "import" && (a == "--max_memory_gb" || a.rfind("--max_memory_gb=", 0) == 0)) {
+      const std::string v = a == "--max_memory_gb" ? (i + 1 < argc ? argv[++i] : "") : a.substr(16);
+      char* end = nullptr;
+      max_memory_gb = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(max_memory_gb > 0) || max_memory_gb > 1e6) {
+        std::fprintf(stderr, "rql checkpoint import: --max_memory_gb expects a number of GiB > 0; got '%s'\n",
+                     v.c_str());
+        return 2;
       }
       continue;
     }
@@ -120,6 +142,10 @@ int cmd_checkpoint(int argc, char** argv) {
     RqlConfig cfg;
     const std::string err = config_parse(cfg, std::string(bytes.begin(), bytes.end()), config_path);
     if (!err.empty()) throw Error(err);
+    const std::string verr = config_validate(cfg);
+    if (!verr.empty()) throw Error(config_path + ": " + verr);
+    const std::string merr = memory_limit_error(cfg, max_memory_gb);
+    if (!merr.empty()) throw Error(config_path + ": " + merr + " (--max_memory_gb raises it)");
     checkpoint_save(checkpoint_import_npy(dir, cfg), args[1]);
     std::printf("imported %s into %s\n", dir.c_str(), args[1].c_str());
   } catch (const std::exception& e) {  // rql::Error, and std::bad_alloc on a huge config

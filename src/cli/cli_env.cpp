@@ -151,7 +151,10 @@ int cmd_make_dataset(int argc, char** argv) {
       std::vector<std::vector<real>> trajectories;
       const EvalResult res =
           env_evaluate(o.env, o.task, 1, env_oracle_policy, &oracle, o.svg_episodes, o.seed, &trajectories);
-      svg_write_file(o.svg, maze_svg(o.env, o.task, trajectories));
+      char caption[128];
+      std::snprintf(caption, sizeof caption, "noiseless oracle, %d episodes (seed %llu): success %.0f%%",
+                    o.svg_episodes, static_cast<unsigned long long>(o.seed), 100.0 * res.success_rate);
+      svg_write_file(o.svg, maze_svg(o.env, o.task, trajectories, caption));
       std::printf("  wrote %s (%d oracle trajectories, success %.0f%%, mean length %.1f steps)\n", o.svg.c_str(),
                   o.svg_episodes, 100.0 * res.success_rate, res.mean_length);
     }

@@ -50,8 +50,8 @@ constexpr double kToyLr = 3e-3;
 // a = r (cos 2 pi m / 8, sin 2 pi m / 8) + std N(0, I).
 void toy_action(Rng& rng, real* a) {
   const double angle = 2 * kPi * static_cast<double>(rng_below(rng, kToyModes)) / kToyModes;
-  a[0] = static_cast<real>(kToyRadius * std::cos(angle) + kToyStd * rng_normal(rng));
-  a[1] = static_cast<real>(kToyRadius * std::sin(angle) + kToyStd * rng_normal(rng));
+  a[0] = static_cast<real>(kToyRadius * std::cos(angle) + kToyStd * static_cast<double>(rng_normal(rng)));
+  a[1] = static_cast<real>(kToyRadius * std::sin(angle) + kToyStd * static_cast<double>(rng_normal(rng)));
 }
 
 struct ToyPolicy {

@@ -94,25 +94,25 @@ void panel(Svg& s, double px, double py, double w, double h, const std::string& 
     }
   x0 = std::fmin(x0, 0.0);
   if (fixed_unit_range) y0 = 0, y1 = 1;
-  if (y1 - y0 < 1e-12) y1 = y0 + 1;
-  if (x1 - x0 < 1e-12) x1 = x0 + 1;
-  const double pad = fixed_unit_range ? 0 : 0.05 * (y1 - y0);
-  y0 -= pad, y1 += pad;
+  // Axes span whole ticks at round numbers (svg_ticks: 1-2-5 steps).
+  const SvgTicks xt = svg_ticks(x0, x1, 6), yt = svg_ticks(y0, y1, 6);
+  x0 = xt.values.front(), x1 = xt.values.back();
+  y0 = yt.values.front(), y1 = yt.values.back();
   SvgStyle axis;
   axis.stroke = "#444";
   svg_rect(s, px, py, w, h, axis);
   svg_text(s, px + w / 2, py - 8, title, 14, "#111", "middle");
   SvgStyle grid;
   grid.stroke = "#ddd";
-  for (int k = 0; k <= 4; ++k) {
-    const double yv = y0 + (y1 - y0) * k / 4, yy = py + h - h * k / 4;
-    svg_line(s, px, yy, px + w, yy, grid);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", yv);
-    svg_text(s, px - 5, yy + 4, buf, 11, "#333", "end");
-    const double xv = x0 + (x1 - x0) * k / 4, xx = px + w * k / 4;
-    std::snprintf(buf, sizeof buf, "%.3g", xv);
-    svg_text(s, xx, py + h + 15, buf, 11, "#333", "middle");
+  for (const double yv : yt.values) {
+    const double yy = py + h - h * (yv - y0) / (y1 - y0);
+    if (yv != y0 && yv != y1) svg_line(s, px, yy, px + w, yy, grid);
+    svg_text(s, px - 5, yy + 4, svg_tick_label(yv, yt.step), 11, "#333", "end");
+  }
+  for (const double xv : xt.values) {
+    const double xx = px + w * (xv - x0) / (x1 - x0);
+    if (xv != x0 && xv != x1) svg_line(s, xx, py, xx, py + h, grid);
+    svg_text(s, xx, py + h + 15, svg_tick_label(xv, xt.step), 11, "#333", "middle");
   }
   svg_text(s, px + w / 2, py + h + 32, "update", 12, "#333", "middle");
   for (size_t r = 0; r < all.size(); ++r) {

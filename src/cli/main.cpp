@@ -2,7 +2,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include <exception>
+#include <new>
+
 #include "cli.h"
+#include "io/error.h"
 
 namespace {
 
@@ -21,6 +25,7 @@ const Command kCommands[] = {
     {"golden", rql::cmd_golden, "run or check a golden-vector case (SPEC 8)"},
     {"checkpoint", rql::cmd_checkpoint, "inspect, export or import a checkpoint"},
     {"plot", rql::cmd_plot, "write SVG pictures (flows, learning curves, mazes)"},
+    {"export", rql::cmd_export, "the trained policy as C99 for microcontrollers (`rql export c`)"},
     {"bench", rql::cmd_bench, "benchmarks (`rql bench matmul`, `rql bench update`)"},
 };
 
@@ -48,7 +53,24 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "rql %s: not built yet\n", c.name);
       return 2;
     }
-    return c.run(argc - 1, argv + 1);
+    // The one boundary where no exception may pass: subcommands report
+    // their own errors, but anything they let through (an rql::Error from a
+    // path they did not expect, std::bad_alloc from a size that slipped past
+    // the checks) must end as a message and exit code 1, never as
+    // std::terminate and exit 134.
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const rql::Error& e) {
+      std::fprintf(stderr, "rql %s: %s\n", c.name, e.what());
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr,
+                   "rql %s: out of memory: the configuration or an input file asks for more memory than is "
+                   "available (smaller networks, batch or dataset?)\n",
+                   c.name);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rql %s: internal error: %s\n", c.name, e.what());
+    }
+    return 1;
   }
   std::fprintf(stderr, "rql: unknown command '%s'\n\n", argv[1]);
   print_usage(stderr);

@@ -1,6 +1,7 @@
 // svg.cpp: the SVG text builder of svg.h.
 #include "svg.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -92,6 +93,43 @@ void svg_text(Svg& s, double x, double y, const std::string& text, double size, 
   s.body += "<text x=\"" + svg_number(x) + "\" y=\"" + svg_number(y) + "\" font-size=\"" + svg_number(size) +
             "\" font-family=\"sans-serif\" fill=\"" + svg_escape(fill) + "\" text-anchor=\"" + svg_escape(anchor) +
             "\">" + svg_escape(text) + "</text>\n";
+}
+
+SvgTicks svg_ticks(double lo, double hi, int max_ticks) {
+  if (hi < lo) std::swap(lo, hi);
+  if (max_ticks < 2) max_ticks = 2;
+  if (hi - lo <= 0) {  // one value: one unit (of its own magnitude) either side
+    const double m = lo == 0 ? 1 : std::pow(10.0, std::floor(std::log10(std::fabs(lo))));
+    lo -= m, hi += m;
+  }
+  SvgTicks t;
+  // Candidate steps 1, 2, 5 x 10^k from a power of ten at or below the range
+  // / max_ticks, upwards until the ticks fit.
+  double p = std::pow(10.0, std::floor(std::log10((hi - lo) / max_ticks)));
+  for (int i = 0;; ++i) {
+    const double step = p * (i % 3 == 0 ? 1 : i % 3 == 1 ? 2 : 5);
+    if (i % 3 == 2) p *= 10;
+    const double first = std::floor(lo / step), last = std::ceil(hi / step);
+    if (last - first + 1 <= max_ticks) {
+      t.step = step;
+      for (double k = first; k <= last; k += 1) t.values.push_back(k * step == 0 ? 0 : k * step);
+      return t;
+    }
+  }
+}
+
+std::string svg_tick_label(double v, double step) {
+  step = std::fabs(step);
+  const bool thousands = step >= 1000;
+  if (thousands) v /= 1000, step /= 1000;
+  if (std::fabs(v) < 1e-9 * step) return "0";
+  // As many decimals as the step has: 0.5 -> 1, 0.02 -> 2, 2 -> 0.
+  int decimals = 0;
+  for (double scaled = step; decimals < 12 && std::fabs(scaled - std::round(scaled)) > 1e-6 * scaled; scaled *= 10)
+    ++decimals;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f%s", decimals, v, thousands ? "k" : "");
+  return buf;
 }
 
 void svg_raw(Svg& s, const std::string& element) {

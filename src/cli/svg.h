@@ -60,4 +60,20 @@ void svg_write_file(const std::string& path, const std::string& document);
 std::string svg_number(double v);
 std::string svg_escape(const std::string& text);
 
+// Axis ticks at round numbers: a step of 1, 2 or 5 times a power of ten, the
+// smallest such step giving at most `max_ticks` ticks over [lo, hi]. The
+// ticks are the step's multiples from floor(lo / step) to ceil(hi / step),
+// so they cover the range (an axis can span first..last tick). lo <= hi,
+// both finite; lo == hi gives ticks around lo.
+struct SvgTicks {
+  double step = 1;
+  std::vector<double> values;
+};
+SvgTicks svg_ticks(double lo, double hi, int max_ticks);
+// A tick's label with as many decimals as the step needs and no exponent:
+// 0.02 (step 0.01) -> "0.02", 7500 (step 500) -> "7500", 20000 (step
+// 10000) -> "20k", 0 -> "0". With a step of 1000 or more every label of the
+// axis is in thousands ("k").
+std::string svg_tick_label(double v, double step);
+
 }  // namespace rql

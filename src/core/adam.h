@@ -22,9 +22,15 @@ struct AdamConfig {
 // p, m, v, g (n). `t` is the step number of this update (1 for the first).
 void adam_step(real* p, real* m, real* v, const real* g, long n, long t, const AdamConfig& c);
 
-// target <- rate * source + (1 - rate) * target      target, source (n)
-// (Polyak averaging; the target actor's EMA is polyak_update with
-// rate = 1 - ema.)
-void polyak_update(real* target, const real* source, long n, double rate);
+// target <- rate * source + keep * target      target, source (n)
+// with keep = 1 - rate (Polyak averaging; the target actor's EMA is
+// polyak_update with rate = 1 - ema). Both coefficients are given, each
+// rounded once from the config's double value (polyak_coefficients), so
+// that neither carries the other's rounding error.
+struct PolyakCoefficients {
+  real rate, keep;
+};
+PolyakCoefficients polyak_coefficients(double rate);
+void polyak_update(real* target, const real* source, long n, PolyakCoefficients c);
 
 }  // namespace rql

@@ -56,13 +56,28 @@ void batch_alloc(Batch& b, int h, int batch_size, int obs_dim, int action_dim) {
   b.masks.assign(rows, real(0));
 }
 
+void batch_fill_row(const Dataset& d, const Episode& ep, long t0, long b, Batch& out) {
+  const size_t od = static_cast<size_t>(d.obs_dim), ad = static_cast<size_t>(d.action_dim);
+  const size_t B = static_cast<size_t>(out.batch_size);
+  for (int i = 0; i <= out.h; ++i) {
+    // Clamped at the episode's last index: a chunk that runs past the end
+    // repeats the last stored transition (SPEC 7: s' is then not the true
+    // next state; the terminal shift in the TD target handles it).
+    const size_t j = static_cast<size_t>(std::min(t0 + i, ep.terminal));
+    const size_t row = static_cast<size_t>(i) * B + static_cast<size_t>(b);  // [i, b]
+    std::memcpy(&out.observations[row * od], &d.observations[j * od], od * sizeof(real));
+    std::memcpy(&out.actions[row * ad], &d.actions[j * ad], ad * sizeof(real));
+    out.rewards[row] = d.rewards[j];
+    out.terminals[row] = d.terminals[j];
+    out.masks[row] = d.masks[j];
+  }
+}
+
 void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out) {
   const long E = static_cast<long>(s.episodes.size());
   const long B = out.batch_size;
-  const int h = out.h;
-  const size_t od = static_cast<size_t>(d.obs_dim), ad = static_cast<size_t>(d.action_dim);
   assert(out.obs_dim == d.obs_dim && out.action_dim == d.action_dim);
-  assert(out.observations.size() == static_cast<size_t>((h + 1) * B) * od);
+  assert(out.observations.size() == static_cast<size_t>((out.h + 1) * B) * static_cast<size_t>(d.obs_dim));
   const bool replace = B >= E;  // SPEC 3: with replacement when B >= #episodes
   for (long b = 0; b < B; ++b) {
     long e;
@@ -77,18 +92,7 @@ void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out) {
     const Episode& ep = s.episodes[static_cast<size_t>(e)];
     // The last transition is never a start: t0 in [initial, terminal).
     const long t0 = ep.initial + static_cast<long>(rng_below(rng, static_cast<uint64_t>(ep.terminal - ep.initial)));
-    for (int i = 0; i <= h; ++i) {
-      // Clamped at the episode's last index: a chunk that runs past the end
-      // repeats the last stored transition (SPEC 7: s' is then not the true
-      // next state; the terminal shift in the TD target handles it).
-      const size_t j = static_cast<size_t>(std::min(t0 + i, ep.terminal));
-      const size_t row = static_cast<size_t>(i) * static_cast<size_t>(B) + static_cast<size_t>(b);  // [i, b]
-      std::memcpy(&out.observations[row * od], &d.observations[j * od], od * sizeof(real));
-      std::memcpy(&out.actions[row * ad], &d.actions[j * ad], ad * sizeof(real));
-      out.rewards[row] = d.rewards[j];
-      out.terminals[row] = d.terminals[j];
-      out.masks[row] = d.masks[j];
-    }
+    batch_fill_row(d, ep, t0, b, out);
   }
   if (!replace) {
     // Restore the identity in O(B): a value v >= B in perm[0 .. B) left home

@@ -77,5 +77,11 @@ void batch_alloc(Batch& b, int h, int batch_size, int obs_dim, int action_dim);
 // allocation; s.perm is back to the identity on return, so a batch depends
 // only on the rng state (a resumed run draws the same batches).
 void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out);
+// Row b of `out` from a given choice (SPEC 3 step 3): for i = 0..h the
+// fields of transition min(t0 + i, ep.terminal) at [i, b]. batch_sample
+// calls it for every row it draws; the golden sampler cases (SPEC 8) call it
+// with the choices a case gives. Expects ep.initial <= t0 < ep.terminal and
+// 0 <= b < out.batch_size (not re-checked). No heap allocation.
+void batch_fill_row(const Dataset& d, const Episode& ep, long t0, long b, Batch& out);
 
 }  // namespace rql

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "memory.h"
+
 namespace rql {
 
 namespace {
@@ -91,6 +93,10 @@ const std::vector<std::string>& config_keys() {
 }
 
 std::string config_set(RqlConfig& c, const std::string& key, const std::string& raw) {
+  // A NUL byte would end the text strtod and strtoll read ("lr=0.5\0junk"
+  // would read as 0.5): refuse it instead.
+  if (key.find('\0') != std::string::npos) return "a key contains a NUL byte";
+  if (raw.find('\0') != std::string::npos) return "key '" + key + "': the value contains a NUL byte";
   const std::string v = trim(raw);
   long long i;
   double x;
@@ -188,6 +194,12 @@ std::string config_parse(RqlConfig& c, const std::string& text, const std::strin
 }
 
 std::string config_validate(const RqlConfig& c) {
+  // Set in code rather than parsed, a double may be inf or NaN: refuse them
+  // before the range checks (inf passes "lr > 0").
+  const double* reals[] = {&c.alpha, &c.expectile, &c.rho, &c.lr, &c.discount, &c.tau, &c.ema};
+  const char* real_keys[] = {"alpha", "expectile", "rho", "lr", "discount", "tau", "ema"};
+  for (int k = 0; k < 7; ++k)
+    if (!std::isfinite(*reals[k])) return std::string(real_keys[k]) + " must be a finite number (got " + num_text(*reals[k]) + ")";
   if (c.obs_dim < 1) return "obs_dim must be >= 1 (got " + std::to_string(c.obs_dim) + ")";
   if (c.action_dim < 1) return "action_dim must be >= 1 (got " + std::to_string(c.action_dim) + ")";
   if (c.h < 1) return "h must be >= 1 (got " + std::to_string(c.h) + ")";
@@ -209,7 +221,12 @@ std::string config_validate(const RqlConfig& c) {
     return "actor_hidden_dims: at most " + std::to_string(kMaxLayers - 1) + " hidden layers";
   if (static_cast<int>(c.value_hidden_dims.size()) + 1 > kMaxLayers)
     return "value_hidden_dims: at most " + std::to_string(kMaxLayers - 1) + " hidden layers";
-  return "";
+  for (int d : c.actor_hidden_dims)
+    if (d < 1) return "actor_hidden_dims: every width must be >= 1 (got " + std::to_string(d) + ")";
+  for (int d : c.value_hidden_dims)
+    if (d < 1) return "value_hidden_dims: every width must be >= 1 (got " + std::to_string(d) + ")";
+  // Sizes whose index arithmetic would overflow int (memory.h).
+  return config_check_sizes(c);
 }
 
 }  // namespace rql

@@ -40,7 +40,8 @@ struct RqlConfig {
   uint64_t seed = 0;
   // Project extension, not an authors' key: train the actor on the
   // flow-matching loss alone (L_q gets no gradient; the critic still trains
-  // and is logged). This is the "flow BC" baseline of docs/results.md.
+  // and is logged). This is the "flow BC" baseline of docs/results.md. The
+  // update itself never reads it: trainer_step passes q_weight = 0.
   bool bc_only = false;
 };
 
@@ -62,9 +63,15 @@ std::string config_to_text(const RqlConfig& c);
 // `c`. `source` names the file in errors ("config.txt line 3: ...").
 std::string config_parse(RqlConfig& c, const std::string& text, const std::string& source);
 
-// Range checks: batch_size even and >= 2, h >= 1, flow_steps >= 1,
-// ensemble_ct >= 1, expectile in (0, 1), discount in [0, 1], dims >= 1,
-// non-empty hidden dims, rates in [0, 1], lr > 0, alpha >= 0, rho >= 0.
+// Range checks: finite doubles, batch_size even and >= 2, h >= 1,
+// flow_steps >= 1, ensemble_ct >= 1, expectile in (0, 1), discount in
+// [0, 1], dims >= 1, non-empty hidden dims, rates in [0, 1], lr > 0,
+// alpha >= 0, rho >= 0; then sizes: every buffer of the core within
+// kMaxBufferReals and kMaxBufferBytes (memory.h, config_check_sizes), so that no index
+// arithmetic overflows int.
+//
+// bc_only is not read by the update: the caller maps it to
+// UpdateOptions::q_weight = 0 (rql.h; trainer_step does).
 std::string config_validate(const RqlConfig& c);
 
 }  // namespace rql

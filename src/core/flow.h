@@ -46,8 +46,16 @@ bool flow_shape_make(FlowShape* fs, int obs_dim, int A, const int* hidden, int n
 // means t = 0 for every row; s may be null when D = 0.
 void flow_input(real* out, const real* s, const real* x, const real* t, int B, int D, int A);
 
-// Working memory, in reals, for any call below on up to `rows` rows
-// (the actor's input and activations, plus per-row state of the reversals).
+// Working memory, in reals, on up to `rows` rows:
+//   flow_sample_work_size  flow_velocity, flow_velocity_backward,
+//                          flow_sample and the euler reversal (the actor's
+//                          input and activations, times and velocities)
+//   flow_exact_work_size   the exact reversal's own region (per-row state
+//                          and the compacted live rows, flow_exact.cpp),
+//                          which follows the sample region
+//   flow_work_size         any call below: the sum of the two
+long flow_sample_work_size(const FlowShape& fs, int rows);
+long flow_exact_work_size(const FlowShape& fs, int rows);
 long flow_work_size(const FlowShape& fs, int rows);
 
 // v (B, A) = v_theta(s, x, t): builds concat[s, x, t] (B, obs_dim + A + 1)
@@ -90,12 +98,20 @@ struct ExactReversalConfig {
 //           its own test, so rows do not influence one another.
 int flow_reverse(const FlowShape& fs, Reversal method, const ExactReversalConfig& exact, const real* params,
                  const real* s, const real* a, const real* d, int B, real* x, real* f, real* work);
+// The two methods by name (flow_reverse dispatches to them): the euler loop
+// here in flow.cpp; the exact inverse in flow_exact.cpp, which iterates
+// only the rows that have not converged (compacted into a contiguous
+// sub-batch, so each velocity call runs on the live rows alone).
+void flow_reverse_euler(const FlowShape& fs, const real* params, const real* s, const real* a, const real* d, int B,
+                        real* x, real* f, real* work);
+int flow_reverse_exact(const FlowShape& fs, const ExactReversalConfig& cfg, const real* params, const real* s,
+                       const real* a, const real* d, int B, real* x, real* f, real* work);
 
 // L_bc = mean_{B,A} (p - (a - x0))^2 m,  m[b, j] = 1 - rt[j / action_dim][b]
 // with rt the shifted terminals (h+1, B) of SPEC 5 (only rows 0..h-1 used).
 // p, a, x0 (B, A). The mean divides by B A, masked entries included. The
-// sum is accumulated in double (closer to XLA's pairwise sum than a float
-// running sum).
+// sum is compensated, in real (sum.h: a float running sum over B A terms
+// would lose ~B A ulps; XLA's pairwise sum loses ~log2(B A)).
 real flow_bc_loss(const real* p, const real* a, const real* x0, const real* rt, int B, int A, int action_dim);
 // dp <- weight * dL_bc/dp = weight * 2 (p - (a - x0)) m / (B A)
 void flow_bc_loss_backward(real* dp, const real* p, const real* a, const real* x0, const real* rt, int B, int A,

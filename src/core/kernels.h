@@ -3,7 +3,7 @@
 // reference and optimised kernels).
 //
 // The core ships the reference set, kernels_reference(): plain triple loops
-// (matmul_ref.cpp) and GELU with std::tanh (layers.cpp). The speed layer
+// (matmul_ref.cpp), GELU with std::tanh and LayerNorm (layers.cpp). The speed layer
 // (src/fast) provides other sets held equal to this one by tests. A network
 // uses the set its MlpShape points to; a null pointer means the reference
 // set, so the core is complete and correct on its own (a Cortex-M build
@@ -11,9 +11,12 @@
 //
 // Every kernel takes `ctx`, the set's own state (the fast set's thread pool
 // and scratch); the reference set ignores it. Contracts (shapes, overwrite
-// or accumulate) are those of matmul.h and layers.h.
+// or accumulate) are those of matmul.h and layers.h. A set may compute on
+// several threads, but its results must not depend on how many: every set
+// gives one fixed answer for given inputs (fast/kernels_fast.h).
 #pragma once
 
+#include "adam.h"
 #include "scalar.h"
 
 namespace rql {
@@ -31,9 +34,22 @@ struct Kernels {
   // y = gelu(x), dx <- dy gelu'(x)      all (n)
   void (*gelu_forward)(void* ctx, real* y, const real* x, long n);
   void (*gelu_backward)(void* ctx, real* dx, const real* dy, const real* x, long n);
+  // LayerNorm over the rows of x (M, N), layers.h:
+  //   y = (x - mean) rstd g + beta;  mean, rstd (M) written for the backward
+  void (*layernorm_forward)(void* ctx, real* y, real* mean, real* rstd, const real* x, const real* g,
+                            const real* beta, int M, int N);
+  //   dx <- ..., dg <- ..., dbeta <- ...   (dg, dbeta may be null: input only)
+  void (*layernorm_backward)(void* ctx, real* dx, real* dg, real* dbeta, const real* dy, const real* x,
+                             const real* mean, const real* rstd, const real* g, int M, int N);
+  // The flat loops over whole parameter blocks (adam.h), element by element:
+  //   one Adam step on p, m, v (n) with gradient g (n), step number t
+  void (*adam_step)(void* ctx, real* p, real* m, real* v, const real* g, long n, long t, const AdamConfig& c);
+  //   target <- rate source + keep target      target, source (n)
+  void (*polyak_update)(void* ctx, real* target, const real* source, long n, PolyakCoefficients c);
 };
 
-// The reference set: matmul_*_ref and gelu_forward/gelu_backward.
+// The reference set: matmul_*_ref, gelu_forward/gelu_backward,
+// layernorm_forward/layernorm_backward, adam_step and polyak_update.
 const Kernels& kernels_reference();
 
 }  // namespace rql

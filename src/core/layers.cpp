@@ -9,8 +9,9 @@ namespace rql {
 double glorot_limit(int fan_in, int fan_out) { return std::sqrt(6.0 / (fan_in + fan_out)); }
 
 void dense_init(real* W, real* b, int fan_in, int fan_out, Rng& rng) {
-  const double l = glorot_limit(fan_in, fan_out);
-  for (long i = 0; i < static_cast<long>(fan_in) * fan_out; ++i) W[i] = static_cast<real>(rng_range(rng, -l, l));
+  // glorot_limit in real (no software double on a single-precision FPU).
+  const real l = std::sqrt(real(6) / static_cast<real>(fan_in + fan_out));
+  for (long i = 0; i < static_cast<long>(fan_in) * fan_out; ++i) W[i] = rng_range(rng, -l, l);
   for (int j = 0; j < fan_out; ++j) b[j] = 0;
 }
 

@@ -22,6 +22,8 @@ constexpr double kLayerNormEps = 1e-6;
 // Glorot (Xavier) uniform: W (fan_in, fan_out) ~ U(-l, l),
 // l = sqrt(6 / (fan_in + fan_out)); b (fan_out) = 0. Draws fan_in * fan_out
 // uniforms from `rng` in row-major order of W.
+// glorot_limit is the value in double (for tests and tools); dense_init
+// computes the same limit in real.
 double glorot_limit(int fan_in, int fan_out);
 void dense_init(real* W, real* b, int fan_in, int fan_out, Rng& rng);
 

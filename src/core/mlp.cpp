@@ -200,7 +200,7 @@ const real* mlp_forward(const MlpShape& s, const MlpParams& p, const real* x, in
     k.matmul_forward(k.ctx, c.z, layer_input(s, i, B, x, cache), p.W[i], p.b[i], B, layer_in(s, i), d);
     if (i == s.n_layers - 1) return c.z;
     k.gelu_forward(k.ctx, c.a, c.z, static_cast<long>(B) * d);
-    if (has_ln(s, i)) layernorm_forward(c.n, c.mean, c.rstd, c.a, p.g[i], p.beta[i], B, d);
+    if (has_ln(s, i)) k.layernorm_forward(k.ctx, c.n, c.mean, c.rstd, c.a, p.g[i], p.beta[i], B, d);
   }
   return nullptr;  // unreachable: n_layers >= 1
 }
@@ -235,8 +235,8 @@ void backward(const MlpShape& s, const MlpParams& p, const MlpGrads* dp, const r
     const real* da = din;  // dL/d(GELU output of layer i-1)
     if (has_ln(s, i - 1)) {
       std::memset(other, 0, sizeof(real) * static_cast<size_t>(B) * in);
-      layernorm_backward(other, dp ? dp->g[i - 1] : nullptr, dp ? dp->beta[i - 1] : nullptr, din, prev.a,
-                         prev.mean, prev.rstd, p.g[i - 1], B, in);
+      k.layernorm_backward(k.ctx, other, dp ? dp->g[i - 1] : nullptr, dp ? dp->beta[i - 1] : nullptr, din,
+                           prev.a, prev.mean, prev.rstd, p.g[i - 1], B, in);
       da = other;
       other = din;
     }

@@ -3,6 +3,7 @@
 #include "rng.h"
 
 #include <cmath>
+#include <limits>
 
 namespace rql {
 
@@ -39,7 +40,7 @@ Rng rng_make(uint64_t seed, uint64_t stream) {
   Rng r;
   for (int i = 0; i < 4; ++i) r.s[i] = splitmix64(x);
   if ((r.s[0] | r.s[1] | r.s[2] | r.s[3]) == 0) r.s[0] = 1;
-  r.spare = 0.0;
+  r.spare = 0;
   r.has_spare = 0;
   return r;
 }
@@ -57,9 +58,13 @@ uint64_t rng_next(Rng& r) {
   return result;
 }
 
-double rng_uniform(Rng& r) {
-  // 53 random bits scaled by 2^-53: every value k * 2^-53, k in [0, 2^53).
-  return static_cast<double>(rng_next(r) >> 11) * 0x1.0p-53;
+real rng_uniform(Rng& r) {
+  // kBits random bits scaled by 2^-kBits: every value k 2^-kBits, k in
+  // [0, 2^kBits), exactly representable in real (kBits = the mantissa's
+  // precision, 24 for float and 53 for double).
+  constexpr int kBits = std::numeric_limits<real>::digits;
+  constexpr real kScale = real(1) / static_cast<real>(uint64_t(1) << kBits);
+  return static_cast<real>(rng_next(r) >> (64 - kBits)) * kScale;
 }
 
 uint64_t rng_below(Rng& r, uint64_t n) {
@@ -75,20 +80,21 @@ uint64_t rng_below(Rng& r, uint64_t n) {
   return hi;
 }
 
-double rng_normal(Rng& r) {
+real rng_normal(Rng& r) {
   if (r.has_spare) {
     r.has_spare = 0;
     return r.spare;
   }
   // Marsaglia polar: (u, v) uniform in the unit disc, s = u^2 + v^2,
   // then u * sqrt(-2 ln s / s) and v * sqrt(-2 ln s / s) are independent N(0,1).
-  double u, v, s;
+  // 2 U - 1 is exact (U is a multiple of 2^-digits).
+  real u, v, s;
   do {
-    u = 2.0 * rng_uniform(r) - 1.0;
-    v = 2.0 * rng_uniform(r) - 1.0;
+    u = real(2) * rng_uniform(r) - real(1);
+    v = real(2) * rng_uniform(r) - real(1);
     s = u * u + v * v;
-  } while (s >= 1.0 || s == 0.0);
-  const double f = std::sqrt(-2.0 * std::log(s) / s);
+  } while (s >= real(1) || s == real(0));
+  const real f = std::sqrt(real(-2) * std::log(s) / s);
   r.spare = v * f;
   r.has_spare = 1;
   return u * f;

@@ -1,7 +1,6 @@
 // train.cpp: the training loop's state and step (train.h).
 #include "train.h"
 
-
 namespace rql {
 
 std::string trainer_init_with_agent(Trainer& t, Agent agent, Dataset data) {
@@ -27,10 +26,13 @@ std::string trainer_init(Trainer& t, const RqlConfig& cfg, Dataset data) {
   return trainer_init_with_agent(t, std::move(a), std::move(data));
 }
 
-UpdateMetrics trainer_step(Trainer& t) {
+UpdateMetrics trainer_step(Trainer& t, bool grad_metrics) {
   batch_sample(t.data, t.sampler, t.agent.rng_batch, t.batch);
   update_noise_sample(t.noise, t.agent.cfg, t.agent.rng_update);
-  return rql_update(t.agent, t.batch, t.noise, t.work);
+  UpdateOptions options;
+  options.q_weight = t.agent.cfg.bc_only ? real(0) : real(1);
+  options.grad_metrics = grad_metrics;
+  return rql_update(t.agent, t.batch, t.noise, t.work, options);
 }
 
 }  // namespace rql

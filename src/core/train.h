@@ -27,7 +27,10 @@ std::string trainer_init(Trainer& t, const RqlConfig& cfg, Dataset data);
 // Same, but keep an agent already built or loaded (resume).
 std::string trainer_init_with_agent(Trainer& t, Agent agent, Dataset data);
 
-// One training step; allocation-free.
-UpdateMetrics trainer_step(Trainer& t);
+// One training step; allocation-free. The config key bc_only becomes
+// UpdateOptions::q_weight = 0 (the flow-BC baseline), else 1 (RQL).
+// grad_metrics: also compute grad_max/min/norm (a pass over every
+// gradient; ask on the steps that log them).
+UpdateMetrics trainer_step(Trainer& t, bool grad_metrics = false);
 
 }  // namespace rql

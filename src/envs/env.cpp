@@ -126,8 +126,8 @@ EvalResult env_evaluate(const std::string& name, int task, int h, PolicyFn polic
       const Cell goal = maze->goal[task - 1];
       double xy[2];
       pointmaze_cell_centre(maze->start[task - 1], xy);
-      xy[0] += rng_range(r, -kMazeStartNoise, kMazeStartNoise);  // draw order: x, then y
-      xy[1] += rng_range(r, -kMazeStartNoise, kMazeStartNoise);
+      xy[0] += static_cast<double>(rng_range(r, -kMazeStartNoise, kMazeStartNoise));  // draw order: x, then y
+      xy[1] += static_cast<double>(rng_range(r, -kMazeStartNoise, kMazeStartNoise));
       traj.push_back(static_cast<real>(xy[0]));
       traj.push_back(static_cast<real>(xy[1]));
       for (; t < info.max_steps && !success; ++t) {
@@ -222,11 +222,12 @@ void env_oracle_policy(void* ctx, const real* obs, real* chunk) {
   }
 }
 
-std::string maze_svg(const std::string& env, int task, const std::vector<std::vector<real>>& trajectories) {
+std::string maze_svg(const std::string& env, int task, const std::vector<std::vector<real>>& trajectories,
+                     const std::string& caption) {
   check(env, task);
   const Maze* m = pointmaze_find(env);
   if (!m) throw Error("maze_svg: '" + env + "' is not a maze (mazes: pointmaze-medium, pointmaze-large)");
-  return pointmaze_svg(*m, task, trajectories);
+  return pointmaze_svg(*m, task, trajectories, caption);
 }
 
 }  // namespace rql

@@ -98,9 +98,11 @@ real env_stored(double v);
 // An action component clipped to [-1, 1]; NaN (a diverged policy) acts as 0.
 double env_clip1(double v);
 
-// An SVG picture of a maze with its task's start region and goal, and the
-// given trajectories ((T, 2) xy each, as env_evaluate records them). Throws
-// rql::Error for the bandit or an unknown name.
-std::string maze_svg(const std::string& env, int task, const std::vector<std::vector<real>>& trajectories);
+// An SVG picture of a maze with its task's start region and goal, the given
+// trajectories ((T, 2) xy each, as env_evaluate records them), a legend, and
+// `caption` (e.g. the success rate of the drawn episodes) under the title.
+// Throws rql::Error for the bandit or an unknown name.
+std::string maze_svg(const std::string& env, int task, const std::vector<std::vector<real>>& trajectories,
+                     const std::string& caption = "");
 
 }  // namespace rql

@@ -209,8 +209,8 @@ Dataset pointmaze_make_dataset(const Maze& m, int task, long episodes, uint64_t 
   // A cell centre plus U[-1, 1)^2 (OGBench's add_noise), x drawn first.
   auto jitter = [&](Cell c, double* xy) {
     pointmaze_cell_centre(c, xy);
-    xy[0] += rng_range(r, -kMazeStartNoise, kMazeStartNoise);
-    xy[1] += rng_range(r, -kMazeStartNoise, kMazeStartNoise);
+    xy[0] += static_cast<double>(rng_range(r, -kMazeStartNoise, kMazeStartNoise));
+    xy[1] += static_cast<double>(rng_range(r, -kMazeStartNoise, kMazeStartNoise));
   };
   for (long e = 0; e < episodes; ++e) {
     // Draws per episode: start cell, start x, y, goal cell, goal x, y; per
@@ -250,16 +250,24 @@ Dataset pointmaze_make_dataset(const Maze& m, int task, long episodes, uint64_t 
   return d;
 }
 
-std::string pointmaze_svg(const Maze& m, int task, const std::vector<std::vector<real>>& trajectories) {
-  // World box: x in [-6, 4 cols - 6], y in [-6, 4 rows - 6]; a title band of
-  // 3 units above it. 12 pixels per unit.
-  const double x0 = -6.0, y0 = -6.0, w = 4.0 * m.cols, h = 4.0 * m.rows, band = 3.0, pad = 0.5;
-  Svg s = svg_begin(12.0 * (w + 2 * pad), 12.0 * (h + band + pad), x0 - pad, y0 - band, w + 2 * pad, h + band + pad);
+std::string pointmaze_svg(const Maze& m, int task, const std::vector<std::vector<real>>& trajectories,
+                          const std::string& caption) {
+  // World box: x in [-6, 4 cols - 6], y in [-6, 4 rows - 6]; a title band
+  // above it (title, then the caption) and a legend band below. 12 pixels
+  // per unit.
+  const double x0 = -6.0, y0 = -6.0, w = 4.0 * m.cols, h = 4.0 * m.rows, pad = 0.5;
+  const double band = caption.empty() ? 3.0 : 5.0, legend = 2.8;
+  Svg s = svg_begin(12.0 * (w + 2 * pad), 12.0 * (h + band + legend), x0 - pad, y0 - band, w + 2 * pad,
+                    h + band + legend);
+  SvgStyle paper;
+  paper.fill = "white";
+  svg_rect(s, x0 - pad, y0 - band, w + 2 * pad, h + band + legend, paper);
   const Cell start = m.start[task - 1], goal = m.goal[task - 1];
-  svg_text(s, x0, y0 - 1.0,
+  svg_text(s, x0, y0 - band + 2.0,
            std::string(m.name) + " task " + std::to_string(task) + ": (" + std::to_string(start.i) + "," +
                std::to_string(start.j) + ") -> (" + std::to_string(goal.i) + "," + std::to_string(goal.j) + ")",
            1.6);
+  if (!caption.empty()) svg_text(s, x0, y0 - 1.0, caption, 1.2, "#333");
   SvgStyle floor_style;
   floor_style.fill = "#f4f4f0";
   svg_rect(s, x0, y0, w, h, floor_style);
@@ -298,6 +306,24 @@ std::string pointmaze_svg(const Maze& m, int task, const std::vector<std::vector
     dot.fill = palette[k % 10];
     svg_circle(s, xy[xy.size() - 2], xy[xy.size() - 1], 0.35, dot);  // where it ended
   }
+
+  // Legend, under the maze: what each mark means.
+  const double ly = y0 + h + 1.7;
+  double lx = x0;
+  svg_rect(s, lx, ly - 1.0, 1.2, 1.2, start_style);
+  svg_text(s, lx + 1.7, ly, "start", 1.1, "#333");
+  lx += 6.0;
+  svg_circle(s, lx + 0.6, ly - 0.4, 0.6, goal_style);
+  svg_text(s, lx + 1.7, ly, "goal, radius 1", 1.1, "#333");
+  lx += 11.5;
+  SvgStyle sample;
+  sample.stroke = palette[0];
+  sample.stroke_width = 0.2;
+  svg_line(s, lx, ly - 0.4, lx + 1.6, ly - 0.4, sample);
+  SvgStyle sample_dot;
+  sample_dot.fill = palette[0];
+  svg_circle(s, lx + 1.6, ly - 0.4, 0.35, sample_dot);
+  svg_text(s, lx + 2.5, ly, "episode; dot: its end", 1.1, "#333");
   return svg_end(s);
 }
 

@@ -96,6 +96,7 @@ Dataset pointmaze_make_dataset(const Maze& m, int task, long episodes, uint64_t 
 
 // An SVG picture of the maze: walls, the task's start region and goal
 // circle, and one polyline per trajectory (each (T, 2) interleaved xy).
-std::string pointmaze_svg(const Maze& m, int task, const std::vector<std::vector<real>>& trajectories);
+std::string pointmaze_svg(const Maze& m, int task, const std::vector<std::vector<real>>& trajectories,
+                          const std::string& caption);
 
 }  // namespace rql

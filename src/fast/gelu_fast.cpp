@@ -33,4 +33,31 @@ void gelu_backward_fast(real* dx, const real* dy, const real* x, long n) {
   }
 }
 
+#ifdef RQL_DOUBLE
+void gelu_backward_exp(real* dx, const real* dy, const real* x, long n) { gelu_backward_fast(dx, dy, x, n); }
+#else
+namespace {
+// exp(-2u) with -2u clamped to [-87, 87], exp_float's range. Clamping changes
+// nothing visible: beyond it 1 / (1 + e) is 1 or below 2e-38 either way.
+inline float exp_minus_2u(float v) {
+  const float u = kGeluC * (v + kGeluA * v * v * v);
+  float y = -2.0f * u;
+  y = y < -87.0f ? -87.0f : y;
+  y = y > 87.0f ? 87.0f : y;
+  return exp_float(y);
+}
+}  // namespace
+
+void gelu_backward_exp(real* dx, const real* dy, const real* x, long n) {
+  // With s = 0.5 (1 + T):  1 - T^2 = 4 s (1 - s), so
+  // gelu'(x) = 0.5 (1 + T) + 0.5 x (1 - T^2) c (1 + 3 a x^2) = s + 2 x s (1 - s) c (1 + 3 a x^2)
+  for (long i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float s = 1.0f / (1.0f + exp_minus_2u(v));
+    const float d = s + 2.0f * v * s * (1.0f - s) * kGeluC * (1.0f + 3.0f * kGeluA * v * v);
+    dx[i] += dy[i] * d;
+  }
+}
+#endif
+
 }  // namespace rql

@@ -36,7 +36,8 @@
 //      head), backward_input with K = 1 or fewer than kFewRows (8) rows. And
 //      backward_params with N = 1 runs transposed, dW^T (1,K) <- dY^T X.
 // No heap: the packing buffer (32 KiB) and the tail tile are stack arrays.
-// Not here: threads (see threads.h), -ffast-math (never), intrinsics.
+// Not here: threads (kernels_fast.h and threads.h split the *_block
+// functions below over a pool), -ffast-math (never), intrinsics.
 #include <cstddef>
 
 #include "matmul_fast.h"
@@ -224,48 +225,83 @@ void dot_many(real* y, const real* A, Index lda, const real* x, int rows, int n)
 
 }  // namespace
 
-// Y (M,N) = X (M,K) W (K,N) + b (N)
-void matmul_forward_fast(real* Y, const real* X, const real* W, const real* b, int M, int K, int N) {
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) Y[Index(i) * N + j] = b ? b[j] : real(0);  // Y (M,N) = b
+// Each product below is also available for one block of its output (the
+// *_block functions, used by the threaded set of kernels_fast.h). The path
+// (gemm or dot products) is chosen from the FULL shape, and every element of
+// a block is computed by exactly the operations the whole call performs on
+// it: the depth blocks start at 0 in both, a tile's lanes and rows never mix,
+// and the panel widths only decide which columns are computed together. So
+// cutting the output into blocks, on any number of threads, gives results
+// bit-identical to one call (tests/fast/test_kernels_fast.cpp).
+
+// Y[i0:i1, j0:j1] = X (M,K) W (K,N) + b (N), that block only
+void matmul_forward_fast_block(real* Y, const real* X, const real* W, const real* b, int M, int K, int N, int i0,
+                               int i1, int j0, int j1) {
+  (void)M;
+  for (int i = i0; i < i1; ++i)
+    for (int j = j0; j < j1; ++j) Y[Index(i) * N + j] = b ? b[j] : real(0);  // Y (M,N) = b
+  if (i1 <= i0 || j1 <= j0) return;
   if (N == 1) {
     // One output column (a value head): Y[i] <- Y[i] + X[i, :] . W, W is (K).
-    dot_many(Y, X, K, W, M, K);
+    dot_many(Y + i0, X + Index(i0) * K, K, W, i1 - i0, K);
     return;
   }
-  // Y (M,N) <- Y + X (M,K) W (K,N)
-  gemm_accumulate(Y, N, View{X, K, 1}, View{W, N, 1}, M, N, K);
+  // Y (M,N) <- Y + X (M,K) W (K,N), rows i0.., columns j0..
+  gemm_accumulate(Y + Index(i0) * N + j0, N, View{X + Index(i0) * K, K, 1}, View{W + j0, N, 1}, i1 - i0, j1 - j0,
+                  K);
 }
 
-// dX (M,K) <- dX + dY (M,N) W^T, W is (K,N)
-void matmul_backward_input_fast(real* dX, const real* dY, const real* W, int M, int K, int N) {
+// dX[i0:i1, k0:k1] <- dX + dY (M,N) W^T, W is (K,N), that block only
+void matmul_backward_input_fast_block(real* dX, const real* dY, const real* W, int M, int K, int N, int i0, int i1,
+                                      int k0, int k1) {
+  if (i1 <= i0 || k1 <= k0) return;
   if (K == 1) {
     // dX[i] <- dX[i] + dY[i, :] . W[0, :]
-    dot_many(dX, dY, N, W, M, N);
+    dot_many(dX + i0, dY + Index(i0) * N, N, W, i1 - i0, N);
     return;
   }
   if (M < kFewRows) {
     // dX[i, k] <- dX[i, k] + W[k, :] . dY[i, :]   (rows of W are contiguous)
-    for (int i = 0; i < M; ++i) dot_many(dX + Index(i) * K, W, N, dY + Index(i) * N, K, N);
+    for (int i = i0; i < i1; ++i) dot_many(dX + Index(i) * K + k0, W + Index(k0) * N, N, dY + Index(i) * N, k1 - k0, N);
     return;
   }
   // dX (M,K) <- dX + dY (M,N) W^T (N,K); W^T(j, k) = W[k * N + j]
-  gemm_accumulate(dX, K, View{dY, N, 1}, View{W, 1, N}, M, K, N);
+  gemm_accumulate(dX + Index(i0) * K + k0, K, View{dY + Index(i0) * N, N, 1}, View{W + Index(k0) * N, 1, N},
+                  i1 - i0, k1 - k0, N);
+}
+
+// dW[k0:k1, j0:j1] <- dW + X^T dY and, if db, db[j0:j1] <- db + sum_rows(dY)
+void matmul_backward_params_fast_block(real* dW, real* db, const real* X, const real* dY, int M, int K, int N, int k0,
+                                       int k1, int j0, int j1) {
+  if (k1 > k0 && j1 > j0) {
+    if (N == 1) {
+      // dW and dY are vectors: dW^T (1,K) <- dW^T + dY^T (1,M) X (M,K), a
+      // single-row product whose B = X is read in place (columns k0..k1).
+      gemm_accumulate(dW + k0, K, View{dY, 1, 1}, View{X + k0, K, 1}, 1, k1 - k0, M);
+    } else {
+      // dW (K,N) <- dW + X^T (K,M) dY (M,N); X^T(k, i) = X[i * K + k]
+      gemm_accumulate(dW + Index(k0) * N + j0, N, View{X + k0, 1, K}, View{dY + j0, N, 1}, k1 - k0, j1 - j0, M);
+    }
+  }
+  if (db)
+    for (int i = 0; i < M; ++i)
+      for (int j = j0; j < j1; ++j) db[j] += dY[Index(i) * N + j];  // db (N) <- db + sum_i dY (M,N)
+  (void)K;
+}
+
+// Y (M,N) = X (M,K) W (K,N) + b (N)
+void matmul_forward_fast(real* Y, const real* X, const real* W, const real* b, int M, int K, int N) {
+  matmul_forward_fast_block(Y, X, W, b, M, K, N, 0, M, 0, N);
+}
+
+// dX (M,K) <- dX + dY (M,N) W^T, W is (K,N)
+void matmul_backward_input_fast(real* dX, const real* dY, const real* W, int M, int K, int N) {
+  matmul_backward_input_fast_block(dX, dY, W, M, K, N, 0, M, 0, K);
 }
 
 // dW (K,N) <- dW + X^T dY, db (N) <- db + sum_rows(dY); X is (M,K), dY (M,N)
 void matmul_backward_params_fast(real* dW, real* db, const real* X, const real* dY, int M, int K, int N) {
-  if (N == 1) {
-    // dW and dY are vectors: dW^T (1,K) <- dW^T + dY^T (1,M) X (M,K), a
-    // single-row product whose B = X is read in place.
-    gemm_accumulate(dW, K, View{dY, 1, 1}, View{X, K, 1}, 1, K, M);
-  } else {
-    // dW (K,N) <- dW + X^T (K,M) dY (M,N); X^T(k, i) = X[i * K + k]
-    gemm_accumulate(dW, N, View{X, 1, K}, View{dY, N, 1}, K, N, M);
-  }
-  if (db)
-    for (int i = 0; i < M; ++i)
-      for (int j = 0; j < N; ++j) db[j] += dY[Index(i) * N + j];  // db (N) <- db + sum_i dY (M,N)
+  matmul_backward_params_fast_block(dW, db, X, dY, M, K, N, 0, K, 0, N);
 }
 
 }  // namespace rql

@@ -60,6 +60,29 @@ inline float tanh_float(float x) {
   return x < 0.0f ? -t : t;
 }
 
+// exp(y) for float y in [-87, 87] (the caller clamps; beyond, 2^k below
+// would leave the normal range), written so that GCC vectorises it:
+//   1. k = round(y / ln 2) by the 1.5 * 2^23 trick (adding and subtracting it
+//      rounds to an integer, to nearest, in float; no libm call);
+//   2. r = y - k ln 2 with ln 2 split in two parts (Cody-Waite), |r| <= 0.35;
+//   3. exp(r) by its Taylor polynomial to r^7 (error < 1e-8 relative);
+//   4. times 2^k, built from its exponent bits (k + 127 in [1, 253]).
+// Relative error a few float ulps (tests/fast/test_gelu_fast.cpp).
+inline float exp_float(float y) {
+  const float kf = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(y / ln 2)
+  const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;
+  const float er = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (0.0416666667f +
+                   r * (0.00833333333f + r * (0.00138888889f + r * 0.000198412698f))))));
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23;  // 2^k
+#if defined(__GNUC__)
+  const float scale = __builtin_bit_cast(float, bits);
+#else
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+#endif
+  return er * scale;
+}
+
 // tanh as the fast GELU computes it: tanh_float in float builds, std::tanh
 // in double builds (where the reference tanh is fast enough to keep).
 #ifdef RQL_DOUBLE

@@ -8,20 +8,34 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// A worker: waits for a job it has not run yet, runs its part, reports.
+// Spin-wait rounds before sleeping (a few microseconds): one round is a
+// pause instruction and an atomic load. Kept short: on a machine with more
+// runnable threads than cores, spinning only delays the thread waited for.
+constexpr int kSpinRounds = 2000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// A worker: waits for a job it has not run yet (spinning a while, then
+// sleeping), runs its part, reports.
 void worker_loop(ThreadPool* pool, int part, std::uint64_t seen) {
   for (;;) {
-    std::unique_lock<std::mutex> lock(pool->mutex);
-    pool->wake.wait(lock, [&] { return pool->stopping || pool->job != seen; });
-    if (pool->stopping) return;
-    seen = pool->job;
-    void (*task)(void*, int, int) = pool->task;
-    void* ctx = pool->ctx;
-    const int parts = pool->threads;
-    lock.unlock();
-    task(ctx, part, parts);
-    lock.lock();
-    if (--pool->pending == 0) pool->finished.notify_one();
+    for (int i = 0; i < kSpinRounds && pool->job.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
+    if (pool->job.load(std::memory_order_acquire) == seen) {
+      std::unique_lock<std::mutex> lock(pool->mutex);
+      pool->wake.wait(lock, [&] { return pool->stopping || pool->job.load(std::memory_order_acquire) != seen; });
+    }
+    {
+      std::lock_guard<std::mutex> lock(pool->mutex);
+      if (pool->stopping) return;
+    }
+    seen = pool->job.load(std::memory_order_acquire);
+    // task and ctx were written before job was incremented (release).
+    pool->task(pool->ctx, part, pool->threads);
+    pool->pending.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -31,13 +45,15 @@ void pool_start(ThreadPool& pool, int threads) {
   pool_stop(pool);
   pool.threads = threads < 1 ? 1 : threads;
   pool.workers.reserve(static_cast<std::size_t>(pool.threads - 1));
-  for (int part = 1; part < pool.threads; ++part) pool.workers.emplace_back(worker_loop, &pool, part, pool.job);
+  const std::uint64_t job = pool.job.load();
+  for (int part = 1; part < pool.threads; ++part) pool.workers.emplace_back(worker_loop, &pool, part, job);
 }
 
 void pool_stop(ThreadPool& pool) {
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
     pool.stopping = true;
+    pool.job.fetch_add(1, std::memory_order_release);  // wakes spinning workers too
   }
   pool.wake.notify_all();
   for (std::thread& t : pool.workers) t.join();
@@ -53,17 +69,24 @@ void pool_run(ThreadPool& pool, void (*task)(void* ctx, int part, int parts), vo
     task(ctx, 0, 1);
     return;
   }
+  pool.task = task;
+  pool.ctx = ctx;
+  pool.pending.store(pool.threads - 1, std::memory_order_relaxed);
   {
+    // Under the mutex, so that a worker about to sleep either sees the new
+    // job in its wait predicate or is already waiting when notified.
     std::lock_guard<std::mutex> lock(pool.mutex);
-    pool.task = task;
-    pool.ctx = ctx;
-    pool.pending = pool.threads - 1;
-    ++pool.job;
+    pool.job.fetch_add(1, std::memory_order_release);
   }
   pool.wake.notify_all();
   task(ctx, 0, pool.threads);
-  std::unique_lock<std::mutex> lock(pool.mutex);
-  pool.finished.wait(lock, [&] { return pool.pending == 0; });
+  for (int i = 0; pool.pending.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < kSpinRounds) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();  // a worker may be waiting for a core
+    }
+  }
 }
 
 void split_rows(int rows, int part, int parts, int& begin, int& end) {

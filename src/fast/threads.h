@@ -1,23 +1,29 @@
-// threads.h: an optional pool of worker threads, and the matrix products of
-// matmul.h split over it (for a later `--threads` option; nothing in the
-// library uses it by default).
+// threads.h: a pool of worker threads (the threaded kernel set of
+// kernels_fast.h computes on one), and the matrix products of matmul.h split
+// over it by rows (used by `rql bench matmul --threads`).
 //
 //   1. The pool is started once, at setup (pool_start allocates the threads),
 //      and stopped once; running a job allocates nothing.
 //   2. A job is one function called as task(ctx, part, parts) for every part
 //      in [0, parts), parts = the pool's thread count; part 0 runs on the
 //      calling thread, the others on the workers. pool_run returns when all
-//      parts are done.
+//      parts are done. Between jobs a worker spins for a few microseconds
+//      before it sleeps on the condition variable, and the caller spins
+//      while it waits: an update posts a job every few tens of
+//      microseconds, and a sleep/wake-up round trip costs about as much.
 //   3. forward and backward_input split the M rows of their output (disjoint
 //      rows, so no two threads write one element). backward_params sums over
 //      the M rows, so each thread sums its own rows into its own partial dW
 //      and db (part 0 straight into the caller's, the others into scratch the
 //      caller sizes with matmul_threaded_scratch_size), and the partials are
 //      then added in part order. The result equals the single-threaded one up
-//      to summation order (tests/test_matmul.cpp, MatmulThreadedTest).
+//      to summation order (tests/fast/test_matmul.cpp, MatmulThreadedTest);
+//      the kernel set of kernels_fast.h instead splits dW by its rows or
+//      columns, which keeps results bit-identical for any thread count.
 // Not in the embedded core (it needs std::thread).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -40,9 +46,8 @@ struct ThreadPool {
   std::vector<std::thread> workers;  // threads - 1 workers
   std::mutex mutex;
   std::condition_variable wake;      // a new job, or stop
-  std::condition_variable finished;  // the last worker part of a job is done
-  std::uint64_t job = 0;             // number of jobs posted so far
-  int pending = 0;                   // worker parts of the current job not yet done
+  std::atomic<std::uint64_t> job{0};  // number of jobs posted so far
+  std::atomic<int> pending{0};        // worker parts of the current job not yet done
   bool stopping = false;
   void (*task)(void* ctx, int part, int parts) = nullptr;
   void* ctx = nullptr;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +38,7 @@ constexpr int kSectionHead = kNameBytes + 8;
 constexpr int kRngBytes = 4 * 8 + 8 + 4 + 4;   // s[4], spare (f64), has_spare (u32), zero (u32)
 constexpr int kStateBytes = 8 + 3 * kRngBytes;  // step (i64), rng_batch, rng_update, rng_eval
 constexpr int kTensorSections = 8;
+constexpr size_t kMaxRunText = 64 * 1024;  // the `run` section (version 2)
 
 uint64_t padded(uint64_t n) { return (n + 7) / 8 * 8; }
 
@@ -184,7 +186,7 @@ struct Writer {
 
 void put_rng(unsigned char* p, const Rng& r) {
   for (int i = 0; i < 4; ++i) put_u64(p + 8 * i, r.s[i]);
-  put_u64(p + 32, double_bits(r.spare));
+  put_u64(p + 32, double_bits(static_cast<double>(r.spare)));  // a float spare widens exactly
   put_u32(p + 40, static_cast<uint32_t>(r.has_spare));
   put_u32(p + 44, 0);
 }
@@ -245,6 +247,12 @@ struct Reader {
     list.push_back({name, pos, size});
     return size;
   }
+  // Move to file offset `to` (within the payload) without reading.
+  void seek(uint64_t to) {
+    if (to > end || std::fseek(f, static_cast<long>(to), SEEK_SET) != 0)
+      throw Error(path + ": seek to byte " + std::to_string(to) + " failed");
+    pos = to;
+  }
   void skip_padding(uint64_t size) {
     unsigned char z[8];
     const size_t n = static_cast<size_t>(padded(size) - size);
@@ -257,7 +265,7 @@ struct Reader {
 Rng get_rng(const unsigned char* p, const std::string& path, const char* name) {
   Rng r;
   for (int i = 0; i < 4; ++i) r.s[i] = get_u64(p + 8 * i);
-  r.spare = bits_double(get_u64(p + 32));
+  r.spare = static_cast<real>(bits_double(get_u64(p + 32)));  // exact for a spare this build wrote
   const uint32_t has = get_u32(p + 40);
   if (has > 1 || get_u32(p + 44) != 0)
     throw Error(path + ": state section: " + name + ".has_spare is " + std::to_string(has) + ", expected 0 or 1");
@@ -268,6 +276,62 @@ Rng get_rng(const unsigned char* p, const std::string& path, const char* name) {
 }
 
 std::vector<long> tensor_shape(const MlpTensor& t) { return std::vector<long>(t.shape, t.shape + t.rank); }
+
+// a * b and a + b, or false when the result would pass 2^62 (far beyond any
+// file, so "too large" and "does not match the file" are the same verdict).
+constexpr uint64_t kCountLimit = uint64_t{1} << 62;
+bool mul_ok(uint64_t a, uint64_t b, uint64_t* r) {
+  if (b != 0 && a > kCountLimit / b) return false;
+  *r = a * b;
+  return true;
+}
+bool add_ok(uint64_t a, uint64_t b, uint64_t* r) {
+  if (a > kCountLimit - b) return false;
+  *r = a + b;
+  return true;
+}
+
+// Parameters of the MLP in -> hidden... -> out with K members (mlp.h: per
+// layer kernel in*out and bias out, LayerNorm scale and bias on hidden
+// layers), in 64 bits with overflow checks; false on overflow. The same
+// formula as mlp_param_count, but safe on a config nobody has checked
+// against memory yet: checkpoint_load compares it with the file's section
+// sizes before agent_init allocates anything.
+bool checked_mlp_params(uint64_t in, const std::vector<int>& hidden, uint64_t out, bool ln, uint64_t members,
+                        uint64_t* count) {
+  uint64_t n = 0, prev = in;
+  for (size_t i = 0; i <= hidden.size(); ++i) {
+    const uint64_t d = i < hidden.size() ? static_cast<uint64_t>(hidden[i]) : out;
+    uint64_t w = 0, layer = 0;
+    if (!mul_ok(prev, d, &w) || !add_ok(w, d, &layer)) return false;
+    if (ln && i < hidden.size() && !add_ok(layer, 2 * d, &layer)) return false;
+    if (!add_ok(n, layer, &n)) return false;
+    prev = d;
+  }
+  return mul_ok(n, members, count);
+}
+
+// Expected element counts of the actor and value blocks under a validated
+// config (agent_init's shapes: both nets read [s, x, t], x of size h *
+// action_dim). False on overflow.
+bool checked_agent_params(const RqlConfig& c, uint64_t* actor, uint64_t* value) {
+  uint64_t A = 0, in = 0;
+  if (!mul_ok(static_cast<uint64_t>(c.h), static_cast<uint64_t>(c.action_dim), &A)) return false;
+  if (!add_ok(static_cast<uint64_t>(c.obs_dim), A, &in) || !add_ok(in, 1, &in)) return false;
+  return checked_mlp_params(in, c.actor_hidden_dims, A, c.actor_layer_norm, 1, actor) &&
+         checked_mlp_params(in, c.value_hidden_dims, 1, c.layer_norm, static_cast<uint64_t>(c.ensemble_ct), value);
+}
+
+// "actor.dense0.kernel element 5": the tensor of `shape` holding flat index k
+// of a block laid out like `net` (parameters and their Adam moments alike).
+std::string tensor_at(const MlpShape& shape, const std::string& net, long k) {
+  for (int i = 0; i < mlp_tensor_count(shape); ++i) {
+    const MlpTensor t = mlp_tensor(shape, i);
+    if (k >= t.offset && k < t.offset + t.size)
+      return net + "." + t.name + " element " + std::to_string(k - t.offset);
+  }
+  return net + " element " + std::to_string(k);
+}
 
 }  // namespace
 
@@ -282,11 +346,17 @@ void checkpoint_save(const Agent& agent, const std::string& path, const Checkpoi
   if (sb != 4 && sb != 8)
     throw Error(path + ": cannot save with scalar_bytes " + std::to_string(sb) + " (4 = float32 or 8 = float64)");
 
+  if (opt.run_text.size() > kMaxRunText || opt.run_text.find('\0') != std::string::npos)
+    throw Error(path + ": run text must be at most " + std::to_string(kMaxRunText) + " bytes without NUL");
+
   // Section sizes first: the header records the payload size.
   const std::string config_text = config_to_text(agent.cfg);
   uint64_t payload = kSectionHead + padded(config_text.size()) + kSectionHead + kStateBytes;
   for (int i = 0; i < kTensorSections; ++i)
     payload += kSectionHead + padded(tensor_section_block(agent, i).size() * static_cast<uint64_t>(sb));
+  // Version 2 only when there is run text: without it the file is version 1.
+  const bool has_run = !opt.run_text.empty();
+  if (has_run) payload += kSectionHead + padded(opt.run_text.size());
   const uint64_t file_size = kCheckpointHeaderBytes + payload;
 
   const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
@@ -306,7 +376,7 @@ void checkpoint_save(const Agent& agent, const std::string& path, const Checkpoi
   // Header with both checksums 0; rewritten once the payload CRC is known.
   unsigned char header[kCheckpointHeaderBytes] = {};
   std::memcpy(header, kMagic, 8);
-  put_u32(header + kOffVersion, kCheckpointVersion);
+  put_u32(header + kOffVersion, has_run ? 2u : 1u);
   put_u32(header + kOffHeaderSize, kCheckpointHeaderBytes);
   put_u32(header + kOffScalarBytes, static_cast<uint32_t>(sb));
   put_u64(header + kOffPayloadSize, payload);
@@ -336,6 +406,11 @@ void checkpoint_save(const Agent& agent, const std::string& path, const Checkpoi
       w.put(chunk.data(), n * sb);
     }
     w.zeros(padded(bytes) - bytes);
+  }
+  if (has_run) {
+    w.section_head("run", opt.run_text.size());
+    w.put(reinterpret_cast<const unsigned char*>(opt.run_text.data()), opt.run_text.size());
+    w.zeros(padded(opt.run_text.size()) - opt.run_text.size());
   }
   w.flush();
   if (w.written != file_size) throw Error(tmp + ": internal error: wrote " + std::to_string(w.written) + " bytes, planned " + std::to_string(file_size));
@@ -384,9 +459,9 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   }
   if (got < static_cast<size_t>(kOffVersion + 4)) throw Error(too_short);
   info.version = get_u32(h + kOffVersion);
-  if (info.version != kCheckpointVersion)
-    throw Error(path + ": checkpoint format version " + std::to_string(info.version) + "; this build reads version " +
-                std::to_string(kCheckpointVersion) + " only" +
+  if (info.version < kCheckpointOldestVersion || info.version > kCheckpointVersion)
+    throw Error(path + ": checkpoint format version " + std::to_string(info.version) + "; this build reads versions " +
+                std::to_string(kCheckpointOldestVersion) + " and " + std::to_string(kCheckpointVersion) + " only" +
                 (info.version > kCheckpointVersion ? " (the file was written by a newer rql-cpp)" : ""));
   if (got < sizeof h) throw Error(too_short);
   const uint32_t header_crc = crc32_update(0, h, kOffHeaderCrc);
@@ -436,6 +511,34 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   RqlConfig cfg;
   std::string err = config_parse(cfg, info.config_text, path + " (config section)");
   if (!err.empty()) throw Error(err);
+  err = config_validate(cfg);
+  if (!err.empty()) throw Error(path + ": config section: " + err);
+
+  // 3b. Every tensor section's size against the config, read from the
+  // section heads alone, BEFORE agent_init allocates: a small file whose
+  // config claims huge networks is refused here, having allocated nothing.
+  const int sb = info.scalar_bytes;
+  {
+    uint64_t na = 0, nv = 0;
+    if (!checked_agent_params(cfg, &na, &nv))
+      throw Error(path + ": config section: the networks' parameter counts overflow 64 bits (a corrupt config)");
+    const uint64_t want[kTensorSections] = {na, nv, na, nv, na, na, nv, nv};  // tensor_section_name order
+    const uint64_t resume = r.pos;
+    std::vector<CheckpointSection> ignored;
+    const uint64_t state_bytes = r.section("state", ignored);  // advances r.pos: not in one expression with it
+    r.seek(r.pos + padded(state_bytes));
+    for (int i = 0; i < kTensorSections; ++i) {
+      const std::string name = tensor_section_name(i);
+      const uint64_t size = r.section(name, ignored);
+      uint64_t bytes = 0;
+      if (!mul_ok(want[i], static_cast<uint64_t>(sb), &bytes) || size != bytes)
+        throw Error(path + ": section '" + name + "' holds " + std::to_string(size) + " bytes (" +
+                    std::to_string(size / sb) + " " + scalar_name(sb) + " values), the config needs " +
+                    std::to_string(want[i]) + " values");
+      r.seek(r.pos + padded(size));
+    }
+    r.seek(resume);
+  }
   Agent agent;
   err = agent_init(agent, cfg);
   if (!err.empty()) throw Error(path + ": config section: " + err);
@@ -456,7 +559,8 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   agent.rng_eval = get_rng(state + 8 + 2 * kRngBytes, path, "rng_eval");
 
   // 5. Parameter and moment blocks, converted from the stored scalar type.
-  const int sb = info.scalar_bytes;
+  // Every value must be finite: a NaN or Inf parameter (or moment) would
+  // spread through every later update and evaluation.
   std::vector<unsigned char> chunk(8192 * 8);
   for (int i = 0; i < kTensorSections; ++i) {
     const std::string name = tensor_section_name(i);
@@ -469,12 +573,34 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
     for (size_t k0 = 0; k0 < block.size(); k0 += 8192) {
       const size_t n = std::min<size_t>(8192, block.size() - k0);
       r.read(chunk.data(), n * sb);
-      for (size_t k = 0; k < n; ++k) block[k0 + k] = decode_real(&chunk[k * sb], sb);
+      for (size_t k = 0; k < n; ++k) {
+        const real x = decode_real(&chunk[k * sb], sb);
+        if (!std::isfinite(x)) {
+          const int net = i < kAgentNets ? i : (i - kAgentNets < 2 ? 0 : 1);  // the layout the block follows
+          throw Error(path + ": section '" + name + "': non-finite value " + std::to_string(static_cast<double>(x)) +
+                      " at " + tensor_at(agent_net_shape(agent, net), name, static_cast<long>(k0 + k)) +
+                      (sb == 8 && sizeof(real) == 4 ? " (or a float64 too large for float32)" : "") +
+                      "; a checkpoint holds only finite values");
+        }
+        block[k0 + k] = x;
+      }
     }
     r.skip_padding(size);
   }
+  // 6. Version 2: what the agent was trained for (text, checkpoint.h).
+  if (info.version >= 2) {
+    const uint64_t run_size = r.section("run", info.sections);
+    if (run_size > kMaxRunText)
+      throw Error(path + ": run section has " + std::to_string(run_size) + " bytes, at most " +
+                  std::to_string(kMaxRunText) + " allowed");
+    info.run_text.resize(static_cast<size_t>(run_size));
+    if (run_size > 0) r.read(reinterpret_cast<unsigned char*>(&info.run_text[0]), static_cast<size_t>(run_size));
+    r.skip_padding(run_size);
+    if (info.run_text.find('\0') != std::string::npos) throw Error(path + ": run section holds a NUL byte");
+  }
   if (r.pos != r.end)
-    throw Error(path + ": " + std::to_string(r.end - r.pos) + " bytes after the last section ('adam.value.v')");
+    throw Error(path + ": " + std::to_string(r.end - r.pos) + " bytes after the last section ('" +
+                info.sections.back().name + "')");
   if (info_out) *info_out = std::move(info);
   return agent;
 }
@@ -505,7 +631,14 @@ void checkpoint_import_params(Agent& agent, const std::string& dir) {
       const MlpTensor t = mlp_tensor(shape, i);
       const std::string name = std::string(agent_net_name(net)) + "." + t.name;
       const NpyArray a = npy_load_shaped(dir + "/" + name + ".npy", name, tensor_shape(t), true, " under this config");
-      for (long k = 0; k < t.size; ++k) blocks[net][t.offset + k] = static_cast<real>(a.data[k]);
+      for (long k = 0; k < t.size; ++k) {
+        const real x = static_cast<real>(a.data[k]);
+        if (!std::isfinite(x))
+          throw Error(dir + "/" + name + ".npy: non-finite value " + std::to_string(a.data[k]) + " at element " +
+                      std::to_string(k) + (std::isfinite(a.data[k]) ? " (too large for this build's scalar)" : "") +
+                      "; parameters must be finite");
+        blocks[net][t.offset + k] = x;
+      }
     }
   }
   for (int net = 0; net < kAgentNets; ++net) agent_net_block(agent, net).swap(blocks[net]);

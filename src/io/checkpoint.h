@@ -25,8 +25,10 @@
 //
 // Loading verifies magic, version, header checksum, file size and payload
 // checksum before it parses anything, then every section name and size
-// against the config the file holds; any failure is an rql::Error naming the
-// file and what was wrong. A load returns a new Agent, so a failed load
+// against the config the file holds -- from the section heads, in 64-bit
+// arithmetic, before the agent is allocated -- and every stored value for
+// being finite; any failure is an rql::Error naming the file and what was
+// wrong. A load returns a new Agent, so a failed load
 // changes nothing.
 //
 // Saving writes `path.tmp.<pid>`, fsyncs it, renames it over `path` and
@@ -48,7 +50,11 @@
 
 namespace rql {
 
-constexpr uint32_t kCheckpointVersion = 1;    // the only version this build reads and writes
+// Version 1: the 10 sections above. Version 2: the same 10, then an 11th,
+// `run` (CheckpointSaveOptions::run_text). A save writes version 2 only when
+// it has run text, so files without it stay readable by version-1 builds.
+constexpr uint32_t kCheckpointVersion = 2;    // the newest version this build reads and writes
+constexpr uint32_t kCheckpointOldestVersion = 1;  // the oldest it reads
 constexpr int kCheckpointHeaderBytes = 64;
 
 struct CheckpointSaveOptions {
@@ -62,6 +68,10 @@ struct CheckpointSaveOptions {
   // travels with the call.
   long hook_after_bytes = -1;
   std::function<void()> hook;
+  // What the agent was trained for, as "key=value\n" lines (`rql train`
+  // writes env=, task=, dataset=): stored as the `run` section of a
+  // version-2 file. Empty: a version-1 file without it. At most 64 KiB, no NUL.
+  std::string run_text;
 };
 
 // Atomically replace `path` with a checkpoint of `agent`. Throws rql::Error
@@ -85,6 +95,7 @@ struct CheckpointInfo {
   uint32_t payload_crc = 0;   // verified
   std::vector<CheckpointSection> sections;
   std::string config_text;
+  std::string run_text;       // the `run` section (version 2); empty in version 1
   long step = 0;
 };
 

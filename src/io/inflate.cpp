@@ -152,6 +152,9 @@ constexpr uint16_t kDistBase[30] = {1,    2,    3,    4,    5,    7,    9,    13
 constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
                                     6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
+// The one error that means "more output than room" (InflateStatus::out_full).
+constexpr const char* kOutputFull = "output exceeds the expected size";
+
 struct Out {
   uint8_t* p;
   size_t cap;
@@ -165,7 +168,7 @@ const char* inflate_codes(Bits& b, Out& o, const Huffman& lencode, const Huffman
     if (sym < 0) return "invalid literal/length code";
     if (sym < 256) {
       if (overrun(b)) return "truncated stream";
-      if (o.len == o.cap) return "output exceeds the expected size";
+      if (o.len == o.cap) return kOutputFull;
       o.p[o.len++] = static_cast<uint8_t>(sym);
       continue;
     }
@@ -179,7 +182,7 @@ const char* inflate_codes(Bits& b, Out& o, const Huffman& lencode, const Huffman
     const size_t dist = kDistBase[dsym] + getbits(b, kDistExtra[dsym]);
     if (overrun(b)) return "truncated stream";
     if (dist > o.len) return "invalid distance: too far back";
-    if (len > o.cap - o.len) return "output exceeds the expected size";
+    if (len > o.cap - o.len) return kOutputFull;
     // Byte by byte: source and destination overlap when dist < len (a run).
     for (size_t k = 0; k < len; ++k) {
       o.p[o.len] = o.p[o.len - dist];
@@ -198,7 +201,7 @@ const char* inflate_stored(Bits& b, Out& o) {
   if (len != (~nlen & 0xFFFFu)) return "stored block length check failed (LEN != ~NLEN)";
   const size_t at = bits_consumed(b) / 8;  // b.cnt is a multiple of 8 here
   if (len > b.size - at) return "truncated stored block";
-  if (len > o.cap - o.len) return "output exceeds the expected size";
+  if (len > o.cap - o.len) return kOutputFull;
   if (len > 0) std::memcpy(o.p + o.len, b.in + at, len);
   o.len += len;
   b.pos = at + len;
@@ -313,7 +316,7 @@ InflateStatus inflate_raw(const uint8_t* in, size_t in_size, uint8_t* out, size_
       err = "invalid block type 3";
   } while (!err && !last);
   const size_t used = (bits_consumed(b) + 7) / 8;
-  return InflateStatus{err, used < in_size ? used : in_size, o.len};
+  return InflateStatus{err, used < in_size ? used : in_size, o.len, err == kOutputFull};
 }
 
 uint32_t crc32_update(uint32_t crc, const uint8_t* data, size_t n) {

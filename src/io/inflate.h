@@ -23,15 +23,20 @@ namespace rql {
 // Result of inflate_raw. `error` is null on success, else a static string
 // ("invalid distance: too far back", ...). `in_used` is the number of input
 // bytes consumed (on error: the byte where decoding stopped), `out_len` the
-// number of bytes written to `out`.
+// number of bytes written to `out`. `out_full` is true when the error is
+// that the stream holds more than out_cap bytes (out[0 .. out_cap) is then
+// full): a caller that does not know the true size (zip.cpp) can retry with
+// more room.
 struct InflateStatus {
   const char* error;
   size_t in_used;
   size_t out_len;
+  bool out_full;
 };
 
 // Decode the raw DEFLATE stream in[0 .. in_size) into out[0 .. out_cap).
-// An output longer than out_cap is an error ("output exceeds ...").
+// An output longer than out_cap is an error ("output exceeds the expected
+// size", with out_full set).
 InflateStatus inflate_raw(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_cap);
 
 // CRC-32 (reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF)

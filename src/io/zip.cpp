@@ -361,8 +361,24 @@ std::vector<unsigned char> zip_read(const ZipArchive& a, const ZipMember& m) {
   } else {
     std::vector<unsigned char> packed(m.compressed_size);
     read_at(a, &f, data_off, m.compressed_size, packed.data(), "member data");
-    out.resize(m.size);
-    const InflateStatus st = inflate_raw(packed.data(), packed.size(), out.data(), out.size());
+    // The directory's size is a claim, checked so far only against the most
+    // DEFLATE can expand (1032:1): a corrupt 1 MB member may claim 1 GB.
+    // Room is therefore given for what the data plausibly hold (16x the
+    // compressed size, at least 64 KiB, at most the claim) and doubled only
+    // when the stream really fills it, decoding again from the start: the
+    // memory follows the real output, and the repeated work is at most as
+    // much again as the final decode.
+    uint64_t cap = std::min<uint64_t>(m.size, std::max<uint64_t>(uint64_t{1} << 16, 16 * m.compressed_size));
+    InflateStatus st;
+    for (;;) {
+      out.resize(static_cast<size_t>(cap));
+      st = inflate_raw(packed.data(), packed.size(), out.data(), out.size());
+      if (!st.out_full || cap >= m.size) break;
+      cap = std::min<uint64_t>(m.size, 2 * cap);
+    }
+    if (st.out_full)
+      throw Error(where + ": decompresses to more than the " + std::to_string(m.size) +
+                  " bytes the directory says (corrupt archive)");
     if (st.error)
       throw Error(where + ": corrupt DEFLATE data: " + st.error + " (at compressed byte " + std::to_string(st.in_used) +
                   " of " + std::to_string(packed.size()) + ")");

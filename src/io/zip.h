@@ -9,8 +9,9 @@
 // header: np.savez passes force_zip64=True to zipfile). Each member's size and
 // CRC-32 are checked. Refused with a clear message: encryption, multi-disk
 // archives, other compression methods, duplicate names, any record that does
-// not fit inside the file. A member's declared size is checked against the
-// most DEFLATE can expand its compressed size (1032:1) before any allocation,
+// not fit inside the file. A member's declared size is a claim: it is
+// checked against the most DEFLATE can expand its compressed size (1032:1),
+// and the output buffer grows with the data that really arrive (zip_read),
 // so a corrupt size cannot trigger a huge allocation.
 //
 // Writing: members stored uncompressed with CRC-32, fixed timestamps

@@ -161,14 +161,14 @@ TEST(AdamTest, PolyakUpdateMixesTowardSource) {
   //   = [0.25, 1, -1, 3]   (every product and sum exact in binary)
   real target[4] = {0, 1, -2, 4};
   const real source[4] = {1, 1, 2, 0};
-  polyak_update(target, source, 4, 0.25);
+  polyak_update(target, source, 4, polyak_coefficients(0.25));
   const real expected[4] = {0.25, 1, -1, 3};
   for (int i = 0; i < 4; ++i) EXPECT_EQ(target[i], expected[i]) << i;
   // rate 0 keeps the target, rate 1 copies the source.
   real keep[2] = {5, -6}, copy[2] = {5, -6};
   const real src[2] = {7, 8};
-  polyak_update(keep, src, 2, 0.0);
-  polyak_update(copy, src, 2, 1.0);
+  polyak_update(keep, src, 2, polyak_coefficients(0.0));
+  polyak_update(copy, src, 2, polyak_coefficients(1.0));
   EXPECT_EQ(keep[0], real(5));
   EXPECT_EQ(keep[1], real(-6));
   EXPECT_EQ(copy[0], real(7));
@@ -179,13 +179,13 @@ TEST(AdamTest, PolyakRatesOfSpec5) {
   // Target value net, tau = 0.005: target 1, online 3 -> 0.005 * 3 + 0.995 * 1 = 1.01.
   real tv = 1;
   const real online = 3;
-  polyak_update(&tv, &online, 1, 0.005);
+  polyak_update(&tv, &online, 1, polyak_coefficients(0.005));
   EXPECT_NEAR(tv, 1.01, 4 * kEps * 1.01);
   // Target actor, ema = 0.999: theta_bar <- (1 - ema) theta + ema theta_bar,
   // i.e. rate = 1 - ema = 0.001: theta_bar 0, theta 1 -> 0.001.
   real ta = 0;
   const real theta = 1;
-  polyak_update(&ta, &theta, 1, 1.0 - 0.999);
+  polyak_update(&ta, &theta, 1, polyak_coefficients(1.0 - 0.999));
   EXPECT_NEAR(ta, 0.001, 4 * kEps * 0.001);
   // 1000 updates toward a constant source 1 from 0 with tau = 0.005:
   // target = 1 - 0.995^1000 = 1 - 0.0066540 = 0.9933460. Rounding: each step
@@ -193,7 +193,7 @@ TEST(AdamTest, PolyakRatesOfSpec5) {
   // 2 eps / 0.005 = 400 eps.
   real t = 0;
   const real one = 1;
-  for (int i = 0; i < 1000; ++i) polyak_update(&t, &one, 1, 0.005);
+  for (int i = 0; i < 1000; ++i) polyak_update(&t, &one, 1, polyak_coefficients(0.005));
   EXPECT_NEAR(1 - std::pow(0.995, 1000), 0.9933460, 1e-7);
   EXPECT_NEAR(t, 1 - std::pow(0.995, 1000), 400 * kEps);
 }

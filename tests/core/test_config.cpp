@@ -1,6 +1,8 @@
 // test_config.cpp: config keys parse, print and validate with clear errors.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/config.h"
 
 namespace rql {
@@ -91,6 +93,39 @@ TEST(ConfigTest, ValidationRejectsImpossibleValues) {
   c = small();
   c.obs_dim = 0;
   EXPECT_NE(config_validate(c).find("obs_dim"), std::string::npos);
+}
+
+TEST(ConfigTest, RejectsNulBytesInKeysAndValues) {
+  // strtod would stop at the NUL and read "0.5\0junk" as 0.5.
+  RqlConfig c = small();
+  const std::string value("0.5\0junk", 8), key("lr\0x", 4);
+  EXPECT_NE(config_set(c, "lr", value).find("NUL"), std::string::npos);
+  EXPECT_NE(config_set(c, key, "0.5").find("NUL"), std::string::npos);
+  EXPECT_EQ(c.lr, small().lr);  // unchanged
+  const std::string text = std::string("alpha=0.5\n") + "h=2" + std::string(1, '\0') + "9\n";
+  const std::string err = config_parse(c, text, "config.txt");
+  EXPECT_NE(err.find("config.txt line 2"), std::string::npos) << err;
+  EXPECT_NE(err.find("NUL"), std::string::npos) << err;
+}
+
+TEST(ConfigTest, ValidationRejectsNonFiniteNumbersSetInCode) {
+  // The parser refuses "inf" and "nan"; a config built in code must be
+  // refused too (inf would pass "lr > 0", NaN fails every comparison).
+  for (const char* key : {"alpha", "expectile", "rho", "lr", "discount", "tau", "ema"})
+    for (double bad : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                       std::numeric_limits<double>::quiet_NaN()}) {
+      RqlConfig c = small();
+      double* field = std::string(key) == "alpha"       ? &c.alpha
+                      : std::string(key) == "expectile" ? &c.expectile
+                      : std::string(key) == "rho"       ? &c.rho
+                      : std::string(key) == "lr"        ? &c.lr
+                      : std::string(key) == "discount"  ? &c.discount
+                      : std::string(key) == "tau"       ? &c.tau
+                                                        : &c.ema;
+      *field = bad;
+      const std::string err = config_validate(c);
+      EXPECT_NE(err.find(std::string(key) + " must be a finite number"), std::string::npos) << key << ": " << err;
+    }
 }
 
 }  // namespace

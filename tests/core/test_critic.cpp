@@ -118,14 +118,14 @@ TEST(CriticTest, ExpectileWeightsTauAboveAndOneMinusTauBelow) {
   // L = (0.7 * 1 + 0.3 * 4) / 2 = 0.95; dL/dq = -2 w u / 2 = {-0.7, 0.6}.
   const std::vector<real> q = {0, 3};
   const real y = 1, valid = 1;
-  EXPECT_NEAR(critic_loss(q.data(), &y, &valid, 2, 1, 0.7), 0.95, kTol);
+  EXPECT_NEAR(critic_loss(q.data(), &y, &valid, 2, 1, expectile_weights(0.7)), 0.95, kTol);
   std::vector<real> dq(2, 0);
-  critic_loss_backward(dq.data(), q.data(), &y, &valid, 2, 1, 0.7);
+  critic_loss_backward(dq.data(), q.data(), &y, &valid, 2, 1, expectile_weights(0.7));
   EXPECT_NEAR(dq[0], -0.7, kTol);
   EXPECT_NEAR(dq[1], 0.6, kTol);
   // Invalid samples contribute nothing.
   const real invalid = 0;
-  EXPECT_EQ(critic_loss(q.data(), &y, &invalid, 2, 1, 0.7), 0);
+  EXPECT_EQ(critic_loss(q.data(), &y, &invalid, 2, 1, expectile_weights(0.7)), 0);
 }
 
 }  // namespace

@@ -80,8 +80,9 @@ TEST(GlorotTest, InitDrawsRowMajorFromTheGivenStream) {
   std::vector<real> W(fan_in * fan_out), b(fan_out);
   Rng rng = rng_make(7, kStreamInit), ref = rng_make(7, kStreamInit);
   dense_init(W.data(), b.data(), fan_in, fan_out, rng);
+  const real lr = static_cast<real>(l);  // dense_init computes the limit and the map in real
   for (int i = 0; i < fan_in * fan_out; ++i)
-    EXPECT_EQ(W[i], static_cast<real>(-l + 2 * l * rng_uniform(ref)))
+    EXPECT_EQ(W[i], -lr + (lr - -lr) * rng_uniform(ref))
         << "W[" << i / fan_out << "," << i % fan_out << "]";
   EXPECT_EQ(rng_next(rng), rng_next(ref));  // both streams at the same position
 }

@@ -1,4 +1,4 @@
-// test_rng.cpp: the random number generator (src/rng.h).
+// test_rng.cpp: the random number generator (src/core/rng.h).
 //
 // Pinned values come from outside rng.cpp:
 //   * published vectors: SplitMix64 from seed 1234567 (Vigna's splitmix64.c,
@@ -33,10 +33,14 @@
 //               if p & M >= (2**64 - n) % n: return p >> 64
 //
 //   (run with python3; the published vectors first, then the pins.)
+//   * tools/rng_reference.py: the same in NumPy, with the uniform and polar
+//     normal maps in float32 and float64 arithmetic, for the real-valued
+//     distributions.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/rng.h"
@@ -136,13 +140,75 @@ TEST(RngTest, DifferentStreamsAndSeedsDiffer) {
     }
 }
 
-TEST(RngTest, UniformIsTop53BitsTimesTwoToMinus53) {
-  // make(42, 1): [nxt(s) >> 11 for _ in range(2)] in the Python reference.
+TEST(RngTest, UniformIsTopMantissaBitsOfADraw) {
+  // rng_uniform = (draw >> (64 - p)) 2^-p with p the precision of real (24
+  // in float, 53 in double). make(42, 1): the first draw >> 11 is
+  // 6632700725176 in the integer reference above, so its top 24 bits are
+  // 6632700725176 >> 29 = 12354 and the float uniform is 12354 2^-24.
   Rng r = rng_make(42, 1);
+#ifdef RQL_DOUBLE
   EXPECT_EQ(rng_uniform(r), 6632700725176.0 * 0x1.0p-53);
   EXPECT_EQ(rng_uniform(r), 193253093846417.0 * 0x1.0p-53);
-  // The extremes of the map: x >> 11 = 0 gives 0, all ones gives 1 - 2^-53 < 1.
-  EXPECT_LT((static_cast<double>(~0ull >> 11)) * 0x1.0p-53, 1.0);
+#else
+  EXPECT_EQ(rng_uniform(r), 12354.0f * 0x1.0p-24f);
+  EXPECT_EQ(rng_uniform(r), static_cast<float>(193253093846417ull >> 29) * 0x1.0p-24f);
+#endif
+  // The extremes of the map: 0 gives 0, all ones gives 1 - 2^-p < 1.
+  const int p = std::numeric_limits<real>::digits;
+  EXPECT_LT(static_cast<real>(~0ull >> (64 - p)) * (real(1) / static_cast<real>(1ull << p)), real(1));
+}
+
+TEST(RngTest, UniformsAndNormalsMatchTheIndependentNumPyReference) {
+  // Pins printed by tools/rng_reference.py (NumPy 1.24, a transcription of
+  // the published algorithms, each operation in float32 or float64 numpy
+  // arithmetic). Uniforms involve no libm call: equal. Normals go through
+  // log, which NumPy computes with its own routine and C++ with the C
+  // library's logf / log: allowed 2 ulps (sqrt, the other call, is exactly
+  // rounded on both sides).
+#ifdef RQL_DOUBLE
+  const real uniforms[4] = {0x1.8212f151eep-11, 0x1.5f867c055b22p-6, 0x1.18b831e6fa49bp-1, 0x1.0f1143458ebcp-5};
+  const real normals_42_1[8] = {0x1.a77ce741b1c88p-5,  -0x1.ffef653f78b89p-2, -0x1.65efec9195be1p+0,
+                                -0x1.691f55160c256p-3, -0x1.2329d0947050bp+0, 0x1.36446cb4fcaf6p-4,
+                                -0x1.c03fecd89c50ap+0, -0x1.9eec272166994p-1};
+  const real normals_7_3[8] = {0x1.eb31ff80c5ddbp-2,  0x1.9f66e7eb44066p-2, 0x1.74d3e7def963ap-2,
+                               0x1.04261bf648e11p+0,  -0x1.7eb6c8035d95cp+0, 0x1.23b0b40ad5cep+0,
+                               -0x1.dedd56d86a0ep-1, 0x1.55ba21fdc47dfp-5};
+  const real normals_7_3_late[4] = {-0x1.d4dd489ebd8f8p-1, -0x1.ad9f3538f69d5p+0, 0x1.58d0fff8ff9a9p-2,
+                                    -0x1.931d7c64c1e17p+0};
+#else
+  const real uniforms[4] = {0x1.821p-11f, 0x1.5f864p-6f, 0x1.18b83p-1f, 0x1.0f114p-5f};
+  const real normals_42_1[8] = {0x1.a77cbep-5f, -0x1.ffef5cp-2f, -0x1.65efe8p+0f, -0x1.691f6ap-3f,
+                                -0x1.2329dp+0f, 0x1.36444ep-4f,  -0x1.c03fe8p+0f, -0x1.9eec32p-1f};
+  const real normals_7_3[8] = {0x1.eb320ap-2f,  0x1.9f66fp-2f,  0x1.74d3eap-2f,  0x1.042622p+0f,
+                               -0x1.7eb6c8p+0f, 0x1.23b0aep+0f, -0x1.dedd4ep-1f, 0x1.55b9d2p-5f};
+  const real normals_7_3_late[4] = {-0x1.d4dd42p-1f, -0x1.ad9f34p+0f, 0x1.58d0fp-2f, -0x1.931d82p+0f};
+#endif
+  // Within `ulps` representable steps of `want`.
+  auto near = [](real got, real want, int ulps) {
+    real lo = want, hi = want;
+    for (int i = 0; i < ulps; ++i) {
+      lo = std::nextafter(lo, -std::numeric_limits<real>::infinity());
+      hi = std::nextafter(hi, std::numeric_limits<real>::infinity());
+    }
+    return got >= lo && got <= hi;
+  };
+  Rng u = rng_make(42, 1);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(rng_uniform(u), uniforms[i]) << "uniform " << i;
+  Rng a = rng_make(42, 1);
+  for (int i = 0; i < 8; ++i) {
+    const real z = rng_normal(a);
+    EXPECT_TRUE(near(z, normals_42_1[i], 2)) << "make(42, 1) normal " << i << ": " << z;
+  }
+  Rng b = rng_make(7, 3);
+  for (int i = 0; i < 8; ++i) {
+    const real z = rng_normal(b);
+    EXPECT_TRUE(near(z, normals_7_3[i], 2)) << "make(7, 3) normal " << i << ": " << z;
+  }
+  for (int i = 8; i < 1001; ++i) rng_normal(b);
+  for (int i = 0; i < 4; ++i) {
+    const real z = rng_normal(b);
+    EXPECT_TRUE(near(z, normals_7_3_late[i], 2)) << "make(7, 3) normal " << 1001 + i << ": " << z;
+  }
 }
 
 TEST(RngTest, UniformIsInUnitIntervalWithMeanAndVarianceInBounds) {
@@ -153,7 +219,7 @@ TEST(RngTest, UniformIsInUnitIntervalWithMeanAndVarianceInBounds) {
   Rng r = rng_make(2024, kStreamEval);
   double sum = 0, sum2 = 0, lo = 1, hi = 0;
   for (int i = 0; i < n; ++i) {
-    const double u = rng_uniform(r);
+    const double u = static_cast<double>(rng_uniform(r));
     ASSERT_GE(u, 0.0);
     ASSERT_LT(u, 1.0);
     sum += u;
@@ -169,11 +235,11 @@ TEST(RngTest, UniformIsInUnitIntervalWithMeanAndVarianceInBounds) {
 }
 
 TEST(RngTest, RangeMapsUniformAffinely) {
-  // rng_range(lo, hi) = lo + (hi - lo) u with the same draw.
+  // rng_range(lo, hi) = lo + (hi - lo) u with the same draw, in real.
   Rng a = rng_make(5, kStreamInit), b = rng_make(5, kStreamInit);
   for (int i = 0; i < 100; ++i) {
-    const double u = rng_uniform(a);
-    EXPECT_EQ(rng_range(b, -2.0, 3.0), -2.0 + 5.0 * u);
+    const real u = rng_uniform(a);
+    EXPECT_EQ(rng_range(b, real(-2), real(3)), real(-2) + real(5) * u);
   }
 }
 
@@ -238,22 +304,23 @@ TEST(RngTest, BelowSevenIsUnbiasedChiSquare) {
 
 TEST(RngTest, NormalIsMarsagliaPolarOfTheUniforms) {
   // The first pair from make(42, 1), by Marsaglia's polar method written out
-  // here from the published algorithm: u, v = 2 U - 1 from successive
-  // uniforms, rejected until 0 < s = u^2 + v^2 < 1, then u f and v f with
-  // f = sqrt(-2 ln s / s).
+  // here in real from the published algorithm: u, v = 2 U - 1 from
+  // successive uniforms, rejected until 0 < s = u^2 + v^2 < 1, then u f and
+  // v f with f = sqrt(-2 ln s / s). (The same arithmetic as rng.cpp, so
+  // equal; the NumPy pins above are the independent check.)
   Rng src = rng_make(42, 1);
-  double u, v, s;
+  real u, v, s;
   do {
-    u = 2.0 * rng_uniform(src) - 1.0;
-    v = 2.0 * rng_uniform(src) - 1.0;
+    u = real(2) * rng_uniform(src) - real(1);
+    v = real(2) * rng_uniform(src) - real(1);
     s = u * u + v * v;
-  } while (s >= 1.0 || s == 0.0);
-  const double f = std::sqrt(-2.0 * std::log(s) / s);
+  } while (s >= real(1) || s == real(0));
+  const real f = std::sqrt(real(-2) * std::log(s) / s);
   Rng r = rng_make(42, 1);
-  EXPECT_DOUBLE_EQ(rng_normal(r), u * f);
+  EXPECT_EQ(rng_normal(r), u * f);
   // The second of the pair comes from the saved spare: no draw is consumed.
   uint64_t before[4] = {r.s[0], r.s[1], r.s[2], r.s[3]};
-  EXPECT_DOUBLE_EQ(rng_normal(r), v * f);
+  EXPECT_EQ(rng_normal(r), v * f);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(r.s[i], before[i]);
   // The third draws again.
   rng_normal(r);
@@ -269,7 +336,7 @@ TEST(RngTest, NormalMomentsWithinSampleBounds) {
   std::vector<double> z(n);
   double sum = 0;
   for (double& x : z) {
-    x = rng_normal(r);
+    x = static_cast<double>(rng_normal(r));
     ASSERT_TRUE(std::isfinite(x));
     sum += x;
   }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "support/alloc_counter.h"
@@ -84,11 +85,11 @@ UpdateCase make_setup(const RqlConfig& c) {
 
 // Runs one update on a copy of `agent` and returns (metrics, work).
 UpdateMetrics run(const Agent& agent, const Batch& b, const UpdateNoise& n, UpdateWork* w_out = nullptr,
-                  Agent* after = nullptr) {
+                  Agent* after = nullptr, const UpdateOptions& options = UpdateOptions()) {
   Agent a = agent;
   UpdateWork w;
   update_work_alloc(w, a);
-  const UpdateMetrics m = rql_update(a, b, n, w);
+  const UpdateMetrics m = rql_update(a, b, n, w, options);
   if (w_out) *w_out = w;
   if (after) *after = a;
   return m;
@@ -110,14 +111,17 @@ constexpr double kEps = 1e-2, kDirTol = 3e-2;
 #endif
 
 enum class Loss { kQ, kBc, kCritic, kActor };
+
+std::vector<real> vec(const RealSpan& x) { return std::vector<real>(x.begin(), x.end()); }
 enum class Block { kActor, kValue };
 
-double loss_of(const UpdateMetrics& m, Loss l) {
+// The actor's objective is L_q + alpha L_bc (alpha from the config).
+double loss_of(const UpdateMetrics& m, Loss l, double alpha) {
   switch (l) {
-    case Loss::kQ: return m.q_loss;
+    case Loss::kQ: return m.actor_loss;  // the authors' actor_loss is L_q alone
     case Loss::kBc: return m.bc_loss;
     case Loss::kCritic: return m.critic_loss;
-    case Loss::kActor: return m.actor_loss;
+    case Loss::kActor: return m.actor_loss + alpha * m.bc_loss;
   }
   return 0;
 }
@@ -142,7 +146,8 @@ double directional_error(const UpdateCase& s, Loss loss, Block block, const std:
     bm[i] -= static_cast<real>(kEps) * u[i];
   }
   const double fd =
-      (loss_of(run(plus, s.batch, s.noise), loss) - loss_of(run(minus, s.batch, s.noise), loss)) / (2 * kEps);
+      (loss_of(run(plus, s.batch, s.noise), loss, s.agent.cfg.alpha) -
+       loss_of(run(minus, s.batch, s.noise), loss, s.agent.cfg.alpha)) / (2 * kEps);
   return std::fabs(fd - an) / std::fmax(std::fabs(fd), std::fabs(an));
 }
 
@@ -157,7 +162,7 @@ TEST_P(RqlGradientTest, CriticLossGradientIsTheValueGradient) {
   const UpdateCase s = make_setup(small_config(GetParam().h, GetParam().K));
   UpdateWork w;
   run(s.agent, s.batch, s.noise, &w);
-  EXPECT_LT(directional_error(s, Loss::kCritic, Block::kValue, w.dvalue), kDirTol);
+  EXPECT_LT(directional_error(s, Loss::kCritic, Block::kValue, vec(w.dvalue)), kDirTol);
 }
 
 TEST_P(RqlGradientTest, ActorGradientIsQLossPlusAlphaBcLoss) {
@@ -166,7 +171,7 @@ TEST_P(RqlGradientTest, ActorGradientIsQLossPlusAlphaBcLoss) {
   const UpdateCase s = make_setup(small_config(GetParam().h, GetParam().K));
   UpdateWork w;
   run(s.agent, s.batch, s.noise, &w);
-  EXPECT_LT(directional_error(s, Loss::kActor, Block::kActor, w.dactor), kDirTol);
+  EXPECT_LT(directional_error(s, Loss::kActor, Block::kActor, vec(w.dactor)), kDirTol);
 }
 
 TEST_P(RqlGradientTest, EachActorLossSeparately) {
@@ -179,7 +184,7 @@ TEST_P(RqlGradientTest, EachActorLossSeparately) {
   UpdateWork w0, w1;
   run(s0.agent, s0.batch, s0.noise, &w0);
   run(s1.agent, s1.batch, s1.noise, &w1);
-  EXPECT_LT(directional_error(s0, Loss::kQ, Block::kActor, w0.dactor), kDirTol);
+  EXPECT_LT(directional_error(s0, Loss::kQ, Block::kActor, vec(w0.dactor)), kDirTol);
   std::vector<real> dbc(w1.dactor.size());
   for (size_t i = 0; i < dbc.size(); ++i) dbc[i] = w1.dactor[i] - w0.dactor[i];
   EXPECT_LT(directional_error(s1, Loss::kBc, Block::kActor, dbc), kDirTol);
@@ -192,25 +197,89 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RqlGradientTest, ::testing::Values(FdCase{1, 1}
 
 // ---- Routing -----------------------------------------------------------------
 
-TEST(RqlRoutingTest, BcOnlyTrainsTheActorOnTheFlowMatchingLossAlone) {
-  // bc_only (the flow-BC baseline): dactor = alpha dL_bc/dtheta, which is the
-  // difference of the full gradients at alpha = 1 and alpha = 0; the critic
-  // still gets its gradient.
+TEST(RqlRoutingTest, QWeightZeroTrainsTheActorOnTheFlowMatchingLossAlone) {
+  // q_weight 0 (the flow-BC baseline, config bc_only): dactor = alpha
+  // dL_bc/dtheta, which is the difference of the full gradients at alpha = 1
+  // and alpha = 0; the critic still gets its gradient, and L_q is still
+  // logged (the same value as with q_weight 1).
   RqlConfig c = small_config(3, 2);
   c.alpha = 1;
   const UpdateCase s1 = make_setup(c);
   c.alpha = 0;
   const UpdateCase s0 = make_setup(c);
-  c.alpha = 1;
-  c.bc_only = true;
-  const UpdateCase sb = make_setup(c);
+  UpdateOptions bc;
+  bc.q_weight = 0;
   UpdateWork w1, w0, wb;
-  run(s1.agent, s1.batch, s1.noise, &w1);
+  const UpdateMetrics m1 = run(s1.agent, s1.batch, s1.noise, &w1);
   run(s0.agent, s0.batch, s0.noise, &w0);
-  run(sb.agent, sb.batch, sb.noise, &wb);
+  const UpdateMetrics mb = run(s1.agent, s1.batch, s1.noise, &wb, nullptr, bc);
   for (size_t i = 0; i < wb.dactor.size(); ++i)
     ASSERT_NEAR(wb.dactor[i], w1.dactor[i] - w0.dactor[i], 1e-5 * (1 + std::fabs(static_cast<double>(w1.dactor[i])))) << i;
-  EXPECT_EQ(wb.dvalue, w1.dvalue);
+  EXPECT_EQ(vec(wb.dvalue), vec(w1.dvalue));
+  EXPECT_EQ(mb.actor_loss, m1.actor_loss);
+}
+
+TEST(RqlRoutingTest, QWeightScalesTheQTermOfTheActorGradient) {
+  // dactor(q_weight) = q_weight dL_q/dtheta + alpha dL_bc/dtheta, so at
+  // q_weight 2: dactor(2) - dactor(1) = dactor(1) - dactor(0).
+  const UpdateCase s = make_setup(small_config(2, 3));
+  UpdateOptions o0, o2;
+  o0.q_weight = 0;
+  o2.q_weight = 2;
+  UpdateWork w0, w1, w2;
+  run(s.agent, s.batch, s.noise, &w0, nullptr, o0);
+  run(s.agent, s.batch, s.noise, &w1);
+  run(s.agent, s.batch, s.noise, &w2, nullptr, o2);
+  for (size_t i = 0; i < w1.dactor.size(); ++i) {
+    const double g0 = static_cast<double>(w0.dactor[i]), g1 = static_cast<double>(w1.dactor[i]);
+    const double g2 = static_cast<double>(w2.dactor[i]);
+    ASSERT_NEAR(g2 - g1, g1 - g0, 1e-5 * (1 + std::fabs(g1))) << i;
+  }
+}
+
+TEST(RqlMetricsTest, GradientMetricsOnlyWhenAskedAndRightWhenAsked) {
+  // Off (the default): grad_max/min/norm are 0 and nothing else changes.
+  // On: the max, min and L2 norm of the concatenated online gradients,
+  // recomputed here in double from the gradients the update left in `w`.
+  const UpdateCase s = make_setup(small_config(3, 2));
+  UpdateOptions on;
+  on.grad_metrics = true;
+  UpdateWork w_off, w_on;
+  Agent a_off, a_on;
+  const UpdateMetrics off = run(s.agent, s.batch, s.noise, &w_off, &a_off);
+  const UpdateMetrics m = run(s.agent, s.batch, s.noise, &w_on, &a_on, on);
+  EXPECT_EQ(off.grad_max, 0);
+  EXPECT_EQ(off.grad_min, 0);
+  EXPECT_EQ(off.grad_norm, 0);
+  EXPECT_EQ(off.total_loss, m.total_loss);
+  EXPECT_EQ(a_off.actor, a_on.actor);
+  double mx = -1e300, mn = 1e300, sq = 0;
+  for (const RealSpan* g : {&w_on.dactor, &w_on.dvalue})
+    for (real x : *g) {
+      mx = std::fmax(mx, static_cast<double>(x));
+      mn = std::fmin(mn, static_cast<double>(x));
+      sq += static_cast<double>(x) * static_cast<double>(x);
+    }
+  EXPECT_EQ(m.grad_max, mx);
+  EXPECT_EQ(m.grad_min, mn);
+  // The compensated float sum of squares is within a few ulps of the double one.
+  EXPECT_NEAR(m.grad_norm, std::sqrt(sq), 4 * std::numeric_limits<real>::epsilon() * std::sqrt(sq));
+}
+
+TEST(RqlMetricsTest, LossesAreTheAuthorsLoggedQuantities) {
+  // actor_loss = L_q = -mean_B(mean_K q_ahead valid) (the authors' actor_loss),
+  // recomputed here in double from w.q_ahead and w.valid; total_loss =
+  // actor_loss + alpha bc_loss + critic_loss.
+  const UpdateCase s = make_setup(small_config(3, 3));
+  UpdateWork w;
+  const UpdateMetrics m = run(s.agent, s.batch, s.noise, &w);
+  double lq = 0;
+  for (int k = 0; k < w.K; ++k)
+    for (int b = 0; b < w.B; ++b) lq += static_cast<double>(w.q_ahead[k * w.B + b]) * static_cast<double>(w.valid[b]);
+  lq = -lq / (w.K * w.B);
+  EXPECT_NEAR(m.actor_loss, lq, 4 * std::numeric_limits<real>::epsilon() * (1 + std::fabs(lq)));
+  EXPECT_NEAR(m.total_loss, m.actor_loss + s.agent.cfg.alpha * m.bc_loss + m.critic_loss,
+              8 * std::numeric_limits<real>::epsilon() * (1 + std::fabs(m.total_loss)));
 }
 
 TEST(RqlRoutingTest, CriticLossAloneGivesZeroActorGradient) {
@@ -359,7 +428,7 @@ TEST(RqlUpdateTest, SameInputsSameResult) {
   EXPECT_EQ(a1.actor, a2.actor);
   EXPECT_EQ(a1.value, a2.value);
   EXPECT_EQ(a1.step, 1);
-  EXPECT_NEAR(m1.total_loss, m1.q_loss + s.agent.cfg.alpha * m1.bc_loss + m1.critic_loss, 1e-5);
+  EXPECT_NEAR(m1.total_loss, m1.actor_loss + s.agent.cfg.alpha * m1.bc_loss + m1.critic_loss, 1e-5);
 }
 
 // ---- Noise (SPEC 4) ------------------------------------------------------------

@@ -116,8 +116,8 @@ TEST(BanditTest, BestModeWithBehaviourNoiseMatchesMonteCarlo) {
     const double c = rng_range(r, -1.0, 1.0);
     double a[2];
     bandit_mode_centre(bandit_best_mode(c), a);
-    a[0] += kBanditBehaviourStd * rng_normal(r);
-    a[1] += kBanditBehaviourStd * rng_normal(r);
+    a[0] += kBanditBehaviourStd * static_cast<double>(rng_normal(r));
+    a[1] += kBanditBehaviourStd * static_cast<double>(rng_normal(r));
     sum += bandit_reward(c, a);
   }
   EXPECT_NEAR(sum / n, bandit_best_mode_reward(), 0.005);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +36,7 @@
 #include "io/inflate.h"
 #include "io/npy.h"
 #include "core/train.h"
+#include "support/alloc_counter.h"
 
 namespace rql {
 namespace {
@@ -179,7 +181,7 @@ TEST(CheckpointTest, SaveLoadRoundTripIsBitExact) {
   CheckpointInfo info;
   const Agent b = checkpoint_load(path, &info);
   expect_identical(a, b);
-  EXPECT_EQ(info.version, kCheckpointVersion);
+  EXPECT_EQ(info.version, 1u);  // no run text: version 1 (checkpoint.h)
   EXPECT_EQ(info.scalar_bytes, static_cast<int>(sizeof(real)));
   EXPECT_EQ(info.step, 3);
   EXPECT_EQ(info.config_text, config_to_text(a.cfg));
@@ -194,6 +196,37 @@ TEST(CheckpointTest, SaveLoadRoundTripIsBitExact) {
 }
 
 // The documented table (docs/checkpoints.md), field by field.
+// Version 2 (docs/checkpoints.md): run text makes an 11th section `run`
+// after the ten of version 1, which are unchanged; it reads back verbatim.
+TEST(CheckpointTest, RunTextIsAVersion2Section) {
+  const Agent a = busy_agent();
+  const std::string p1 = temp_path("run1.ckpt"), p2 = temp_path("run2.ckpt");
+  checkpoint_save(a, p1);
+  CheckpointSaveOptions opt;
+  opt.run_text = "env=pointmaze-medium\ntask=2\n";
+  checkpoint_save(a, p2, opt);
+  CheckpointInfo info;
+  const Agent b = checkpoint_load(p2, &info);
+  expect_identical(a, b);
+  EXPECT_EQ(info.version, 2u);
+  EXPECT_EQ(info.run_text, opt.run_text);
+  ASSERT_EQ(info.sections.size(), 11u);
+  EXPECT_EQ(info.sections.back().name, "run");
+  // The file is the version-1 file with a different version, payload size and
+  // CRCs, and 24 + 32 (28 bytes of text padded to 32) bytes appended.
+  const std::vector<unsigned char> v1 = file_bytes(p1), v2 = file_bytes(p2);
+  ASSERT_EQ(v2.size(), v1.size() + 24 + 32);
+  EXPECT_TRUE(std::equal(v1.begin() + 64, v1.end(), v2.begin() + 64));
+  CheckpointInfo info1;
+  checkpoint_load(p1, &info1);
+  EXPECT_EQ(info1.version, 1u);
+  EXPECT_EQ(info1.run_text, "");
+  opt.run_text = std::string("env=x\0y", 7);
+  EXPECT_THROW(checkpoint_save(a, p2, opt), Error);  // NUL refused
+  std::remove(p1.c_str());
+  std::remove(p2.c_str());
+}
+
 TEST(CheckpointTest, BytesFollowTheDocumentedLayout) {
   const Agent a = busy_agent();
   const std::string path = temp_path("layout.ckpt");
@@ -357,16 +390,16 @@ TEST(CheckpointTest, WrongVersionNamesBothVersions) {
   const std::string path = temp_path("version.ckpt");
   checkpoint_save(a, path);
   std::vector<unsigned char> b = file_bytes(path);
-  set_u32(b, 8, 2);
+  set_u32(b, 8, 3);
   write_bytes(path, b);
   std::string e = load_error(path);
-  EXPECT_TRUE(contains(e, path) && contains(e, "version 2") && contains(e, "reads version 1") &&
+  EXPECT_TRUE(contains(e, path) && contains(e, "version 3") && contains(e, "reads versions 1 and 2") &&
               contains(e, "newer"))
       << e;
   set_u32(b, 8, 0);
   write_bytes(path, b);
   e = load_error(path);
-  EXPECT_TRUE(contains(e, "version 0") && contains(e, "reads version 1")) << e;
+  EXPECT_TRUE(contains(e, "version 0") && contains(e, "reads versions 1 and 2")) << e;
   std::remove(path.c_str());
 }
 
@@ -422,6 +455,107 @@ TEST(CheckpointTest, SectionThatDoesNotFitTheConfigIsNamed) {
   fix_checksums(b);
   write_bytes(path, b);
   EXPECT_TRUE(contains(load_error(path), "batch_size")) << load_error(path);
+  std::remove(path.c_str());
+}
+
+// The file with its config section replaced by `text` (section size,
+// payload size and both checksums fixed up), as a forger would write it.
+std::vector<unsigned char> with_config(const std::vector<unsigned char>& b, const std::string& text) {
+  const uint64_t old_size = get_u64(b, 64 + 16);
+  const size_t rest = 64 + 24 + static_cast<size_t>((old_size + 7) / 8 * 8);
+  std::vector<unsigned char> out(b.begin(), b.begin() + 64 + 24);
+  for (int i = 0; i < 8; ++i) out[64 + 16 + i] = static_cast<unsigned char>(static_cast<uint64_t>(text.size()) >> (8 * i));
+  out.insert(out.end(), text.begin(), text.end());
+  out.resize(out.size() + (8 - text.size() % 8) % 8, 0);
+  out.insert(out.end(), b.begin() + static_cast<long>(rest), b.end());
+  const uint64_t payload = out.size() - 64;
+  for (int i = 0; i < 8; ++i) out[24 + i] = static_cast<unsigned char>(payload >> (8 * i));
+  fix_checksums(out);
+  return out;
+}
+
+// Issue 11, item 3: a few-KB file whose config claims large networks was
+// built (agent_init: every block allocated) before its sections were
+// compared with the config. Now the section sizes are checked first: the
+// config below needs 2000x2000 value kernels (3 members: 12e6 values, 48 MB
+// per block), and the load must be refused with no allocation near that.
+TEST(CheckpointTest, ConfigClaimingLargeNetworksIsRefusedBeforeAllocating) {
+  const Agent a = busy_agent();
+  const std::string path = temp_path("claims_large.ckpt");
+  checkpoint_save(a, path);
+  RqlConfig big = a.cfg;
+  big.value_hidden_dims = {2000, 2000};
+  const std::vector<unsigned char> b = with_config(file_bytes(path), config_to_text(big));
+  ASSERT_LT(b.size(), 64u * 1024);  // the file stays small
+  write_bytes(path, b);
+  rql_test_reset_largest_allocation();
+  const std::string e = load_error(path);
+  const size_t largest = rql_test_largest_allocation();
+  EXPECT_TRUE(contains(e, path) && contains(e, "section 'value'") && contains(e, "the config needs")) << e;
+  EXPECT_LT(largest, size_t{2} << 20) << "the load allocated " << largest << " bytes at once";
+  std::remove(path.c_str());
+}
+
+// A config whose sizes overflow 64 bits (h * action_dim * hidden ...) is a
+// clear error too, not undefined behaviour or a wrapped-around match.
+TEST(CheckpointTest, ConfigWhoseSizesOverflowIsRefused) {
+  const Agent a = busy_agent();
+  const std::string path = temp_path("overflow.ckpt");
+  checkpoint_save(a, path);
+  RqlConfig big = a.cfg;
+  big.obs_dim = 2000000000;
+  big.actor_hidden_dims = std::vector<int>(15, 2000000000);
+  write_bytes(path, with_config(file_bytes(path), config_to_text(big)));
+  rql_test_reset_largest_allocation();
+  const std::string e = load_error(path);
+  EXPECT_TRUE(contains(e, path)) << e;
+  EXPECT_FALSE(e.empty());
+  EXPECT_LT(rql_test_largest_allocation(), size_t{2} << 20);
+  std::remove(path.c_str());
+}
+
+// Issue 11, item 3: NaN or Inf parameters (or Adam moments) were accepted
+// and evaluated. The error names the section, the tensor and the element.
+TEST(CheckpointTest, NonFiniteValueIsRefusedNamingTensorAndElement) {
+  const Agent a = busy_agent();
+  const std::string path = temp_path("nan.ckpt");
+  checkpoint_save(a, path);  // float32 storage in a float build, float64 in a double build
+  CheckpointInfo info;
+  checkpoint_load(path, &info);
+  const int sb = info.scalar_bytes;
+  const std::vector<unsigned char> good = file_bytes(path);
+  struct Case {
+    std::string section;
+    long element;  // flat index into the block
+    double value;
+    std::string want;
+  };
+  // actor: obs 3 + h 2 * action 2 + 1 = 8 inputs, first layer 8x8 kernel
+  // (64 values), then 8 bias: element 64 + 3 is dense0.bias element 3.
+  // adam.value.v: value dense0.kernel is (K=3, 8, 7), 168 values: element 5
+  // is in it.
+  const Case cases[] = {{"actor", 67, std::nan(""), "actor.dense0.bias element 3"},
+                        {"adam.value.v", 5, HUGE_VAL, "adam.value.v.dense0.kernel element 5"},
+                        {"target_value", 0, -HUGE_VAL, "target_value.dense0.kernel element 0"}};
+  for (const Case& c : cases) {
+    std::vector<unsigned char> b = good;
+    uint64_t at = 0;
+    for (const CheckpointSection& sec : info.sections)
+      if (sec.name == c.section) at = sec.offset + static_cast<uint64_t>(c.element) * sb;
+    ASSERT_NE(at, 0u) << c.section;
+    if (sb == 4) {
+      const float f = static_cast<float>(c.value);
+      std::memcpy(&b[at], &f, 4);  // little-endian host (x86, ARM): as stored
+    } else {
+      std::memcpy(&b[at], &c.value, 8);
+    }
+    fix_checksums(b);
+    write_bytes(path, b);
+    const std::string e = load_error(path);
+    EXPECT_TRUE(contains(e, path) && contains(e, "section '" + c.section + "'") && contains(e, "non-finite") &&
+                contains(e, c.want))
+        << e;
+  }
   std::remove(path.c_str());
 }
 
@@ -666,6 +800,29 @@ TEST(CheckpointNpyTest, ImportMissingOrNonFloatFileIsNamed) {
 
 // The last net is bad, the first three were read: the agent still holds
 // what it held before.
+// Issue 11, item 3: a NaN or Inf in an imported parameter file was taken
+// as a parameter. The error names the file and the element.
+TEST(CheckpointNpyTest, ImportRefusesNonFiniteValuesNamingFileAndElement) {
+  const Agent a = busy_agent();
+  const std::string dir = temp_path("import_nan");
+  checkpoint_export_npy(a, dir);
+  const std::string file = dir + "/value.ln1.bias.npy";  // shape (K=3, 5)
+  NpyArray t = npy_load(file);
+  t.data[7] = std::nan("");
+  npy_save(file, t.shape, t.data.data());
+  try {
+    checkpoint_import_npy(dir, a.cfg);
+    ADD_FAILURE() << "a NaN parameter was imported";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_TRUE(contains(m, file) && contains(m, "non-finite") && contains(m, "element 7")) << m;
+  }
+  t.data[7] = HUGE_VAL;
+  npy_save(file, t.shape, t.data.data());
+  EXPECT_THROW(checkpoint_import_npy(dir, a.cfg), Error);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CheckpointNpyTest, FailedImportLeavesAgentUnchanged) {
   const Agent a = busy_agent();
   const std::string dir = temp_path("export_partial");
@@ -685,6 +842,8 @@ TEST(CheckpointNpyTest, ImportReadsGoldenCasesLikeGoldenLoad) {
   for (const auto& e : std::filesystem::directory_iterator(root)) {
     if (!std::filesystem::exists(e.path() / "config.txt")) continue;
     const GoldenInputs in = golden_load(e.path().string());
+    // Policy and sampler cases hold no full agent (SPEC 8 format extensions).
+    if (in.kind == GoldenKind::kPolicy || in.kind == GoldenKind::kSampler) continue;
     const Agent got = checkpoint_import_npy(e.path().string(), in.agent.cfg);
     for (int net = 0; net < kAgentNets; ++net)
       EXPECT_TRUE(same_bits(agent_net_block(got, net), agent_net_block(in.agent, net)))

@@ -8,6 +8,7 @@
 // Expected values are closed forms of the index, restated below.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -21,6 +22,8 @@
 #include "io/npy.h"
 #include "core/rng.h"
 #include "io/zip.h"
+#include "io/inflate.h"
+#include "support/alloc_counter.h"
 
 namespace {
 
@@ -341,6 +344,100 @@ TEST(NpzTest, RandomDamageIsAnErrorNotACrash) {
     }
   }
   EXPECT_GT(errors, 1000);
+}
+
+// A DEFLATE bit writer for hand-made streams: raw fields go least
+// significant bit first, Huffman codes most significant bit first (RFC 1951
+// 3.1.1).
+struct DeflateBits {
+  std::string out;
+  unsigned acc = 0;
+  int n = 0;
+  void raw(unsigned v, int count) {
+    for (int i = 0; i < count; ++i) {
+      acc |= ((v >> i) & 1u) << n;
+      if (++n == 8) flush();
+    }
+  }
+  void code(unsigned c, int len) {
+    for (int i = len - 1; i >= 0; --i) raw((c >> i) & 1u, 1);
+  }
+  void flush() {
+    if (n) out.push_back(static_cast<char>(acc));
+    acc = 0;
+    n = 0;
+  }
+};
+
+// An archive with one DEFLATE member "m.npy" holding `stream`, whose central
+// directory declares `declared` uncompressed bytes and CRC `crc`.
+std::vector<unsigned char> deflate_archive(const std::string& stream, uint32_t declared, uint32_t crc) {
+  std::string zip = rql::zip_encode({{"m.npy", stream}});  // stored; then patched to method 8
+  const size_t c = zip.find("PK\x01\x02");
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) zip[at + i] = static_cast<char>(v >> (8 * i));
+  };
+  zip[8] = 8;       // local header: method
+  zip[c + 10] = 8;  // central directory: method
+  put32(14, crc);
+  put32(c + 16, crc);
+  put32(22, declared);
+  put32(c + 24, declared);
+  return bytes_of(zip);
+}
+
+// Issue 11, item 3: a member's declared size was allocated and zero-filled
+// before inflating, so a 1 MB member claiming 1 GB (within DEFLATE's 1032:1)
+// cost a 1 GB allocation before being refused. Here: sixteen stored DEFLATE
+// blocks of 65535 bytes (16 x (5 + 65535) = 1048640 compressed bytes,
+// 1048560 of data)
+// claiming 1e9 bytes. The load must be refused naming both sizes, without
+// any allocation near the claim.
+TEST(NpzTest, DeclaredSizeIsAClaimNotAnAllocation) {
+  std::string stream;
+  for (int b = 0; b < 16; ++b) {
+    stream.push_back(static_cast<char>(b == 15 ? 1 : 0));  // BFINAL on the last, BTYPE 00 (stored)
+    stream += std::string("\xff\xff\x00\x00", 4);        // LEN 65535, NLEN = ~LEN
+    stream += std::string(65535, static_cast<char>(b));
+  }
+  ASSERT_EQ(stream.size(), 1048640u);
+  const std::vector<unsigned char> z = deflate_archive(stream, 1000000000u, 0);
+  rql_test_reset_largest_allocation();
+  const std::string msg = message_of([&] { rql::npz_parse(z, "claim.npz"); });
+  const size_t largest = rql_test_largest_allocation();
+  EXPECT_NE(msg.find("claim.npz: member 'm.npy'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1048560"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1000000000"), std::string::npos) << msg;
+  EXPECT_LT(largest, size_t{64} << 20) << "allocated " << largest << " bytes at once for a 1 MB member";
+}
+
+// The buffer grows as the data really arrive: a member expanding 159:1
+// (far past the first guess of 16x its compressed size) is read exactly.
+// Stream: one fixed-Huffman block (BTYPE 01): literal 'a' (code 0x30 + 97,
+// 8 bits), then 4064 copies of length 258 (symbol 285, code 0xC5, 8 bits)
+// at distance 1 (symbol 0, 5 bits), end of block (7 zero bits):
+// 1 + 4064 * 258 = 1048513 bytes of 'a' from 6.6 KB.
+TEST(NpzTest, HighlyCompressedMemberIsReadExactly) {
+  DeflateBits w;
+  w.raw(1, 1);  // BFINAL
+  w.raw(1, 2);  // BTYPE 01
+  w.code(0x30 + 'a', 8);
+  for (int k = 0; k < 4064; ++k) {
+    w.code(0xC0 + (285 - 280), 8);
+    w.code(0, 5);
+  }
+  w.code(0, 7);
+  w.flush();
+  const std::string want(1048513, 'a');
+  const uint32_t crc = rql::crc32_update(0, reinterpret_cast<const uint8_t*>(want.data()), want.size());
+  const rql::ZipArchive a = rql::zip_open_memory(deflate_archive(w.out, 1048513u, crc), "ratio.npz");
+  ASSERT_LT(w.out.size() * 16, want.size());  // the first guess is too small: the buffer must grow
+  const std::vector<unsigned char> got = rql::zip_read(a, a.members[0]);
+  EXPECT_TRUE(got.size() == want.size() && std::equal(got.begin(), got.end(), want.begin()));
+  // Declared one byte short: refused, naming the directory's size.
+  const rql::ZipArchive b = rql::zip_open_memory(deflate_archive(w.out, 1048512u, crc), "short.npz");
+  const std::string msg = message_of([&] { rql::zip_read(b, b.members[0]); });
+  EXPECT_NE(msg.find("more than the 1048512 bytes"), std::string::npos) << msg;
 }
 
 // ---- NumPy in the loop (skipped without /usr/bin/python3 + numpy) ----

@@ -10,6 +10,14 @@
 // allocate.
 #pragma once
 
+#include <cstddef>
+
 // Calls of any global operator new / new[] (every overload: plain, nothrow,
 // aligned) since the program started.
 long rql_test_allocations();
+
+// The largest single request (bytes) to any global operator new since the
+// last reset (or the program's start): lets a test assert that a parser
+// refused a corrupt size claim without allocating it.
+std::size_t rql_test_largest_allocation();
+void rql_test_reset_largest_allocation();
