@@ -2,7 +2,7 @@
 """bench_torch.py: the RQL update and single actions timed in PyTorch, for
 comparison with `rql bench update` and `rql bench act` (docs/benchmarks.md).
 
-An independent implementation of the same computation (SPEC 5), written for
+An independent implementation of the same computation (docs/spec.md §5), written for
 speed comparison only (it is not checked against the golden vectors):
   1. reversal      F Euler steps of the actor backwards, no gradient
   2. target        K target value members at (s', x0', 0), no gradient

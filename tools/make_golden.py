@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""make_golden.py: independent PyTorch reference of RQL (SPEC 1-5) that writes
-golden-vector cases in the SPEC section 8 exchange format: one update
+"""make_golden.py: independent PyTorch reference of RQL (docs/spec.md §1-5) that writes
+golden-vector cases in the docs/spec.md §8 exchange format: one update
 (`update`), three updates from a given optimiser state (`multistep`), the
 action sampler (`policy`) and the chunked batch (`sampler`).
 
@@ -27,16 +27,16 @@ So the stored outputs are the float32 rounding of a (nearly) exact result,
 and an implementation's error against them is its own rounding error.
 
 Layout: one function per SPEC step, named after the SPEC term:
-  SPEC 1  dense, gelu, layer_norm, mlp, actor_velocity, value_ensemble
-  SPEC 2  flow_sample
-  SPEC 3  make_episodes, dataset_episodes, gather_chunk, sample_batch,
+  docs/spec.md §1  dense, gelu, layer_norm, mlp, actor_velocity, value_ensemble
+  docs/spec.md §2  flow_sample
+  docs/spec.md §3  make_episodes, dataset_episodes, gather_chunk, sample_batch,
           force_coverage
-  SPEC 4  draw_noise
-  SPEC 5  chunk_actions, flow_reversal, shifted_terminals, td_target,
+  docs/spec.md §4  draw_noise
+  docs/spec.md §5  chunk_actions, flow_reversal, shifted_terminals, td_target,
           critic_loss, bc_loss, q_loss, rql_losses, adam_step, target_updates
-  SPEC 8  save_case, load_case; run_update_case, run_multistep_case,
+  docs/spec.md §8  save_case, load_case; run_update_case, run_multistep_case,
           run_policy_case, run_sampler_case (inputs -> outputs of each kind)
-Out of scope: the exact discrete reversal of SPEC 7 (the golden cases use
+Out of scope: the exact discrete reversal of docs/spec.md §7 (the golden cases use
 `reversal=euler`).
 """
 
@@ -62,7 +62,7 @@ ONLINE = ("actor", "value")
 
 
 # --------------------------------------------------------------------------
-# Configuration (SPEC 6 names, verbatim)
+# Configuration (docs/spec.md §6 names, verbatim)
 # --------------------------------------------------------------------------
 
 DEFAULTS = OrderedDict(
@@ -76,7 +76,7 @@ INT_KEYS = ("obs_dim", "action_dim", "h", "ensemble_ct", "batch_size", "flow_ste
 FLOAT_KEYS = ("alpha", "expectile", "rho", "lr", "discount", "tau", "ema")
 BOOL_KEYS = ("layer_norm", "actor_layer_norm")
 DIMS_KEYS = ("actor_hidden_dims", "value_hidden_dims")
-# The kind of case (SPEC 8, format extensions): the `case=` line of
+# The kind of case (docs/spec.md §8, format extensions): the `case=` line of
 # config.txt; absent means "update".
 KINDS = ("update", "multistep", "policy", "sampler")
 
@@ -89,12 +89,12 @@ def make_config(kind="update", **overrides):
             raise KeyError("unknown config key %r" % k)
         cfg[k] = v
     if cfg["batch_size"] % 2:
-        raise ValueError("batch_size must be even (SPEC 4: d is half uniform, half grid)")
+        raise ValueError("batch_size must be even (docs/spec.md §4: d is half uniform, half grid)")
     return cfg
 
 
 def config_text(cfg):
-    """config.txt: one `key=value` line per SPEC 6 key, plus obs_dim/action_dim."""
+    """config.txt: one `key=value` line per docs/spec.md §6 key, plus obs_dim/action_dim."""
     lines = []
     for k, v in cfg.items():
         if k in DIMS_KEYS:
@@ -152,7 +152,7 @@ def chunk_dim(cfg):
 
 
 # --------------------------------------------------------------------------
-# SPEC 1: networks
+# docs/spec.md §1: networks
 # --------------------------------------------------------------------------
 
 def dense(x, kernel, bias):
@@ -208,7 +208,7 @@ def value_ensemble(phi, cfg, s, x, f):
 
 
 def param_shapes(net, cfg):
-    """Ordered (name, shape) of one network's parameters (SPEC 8 names,
+    """Ordered (name, shape) of one network's parameters (docs/spec.md §8 names,
     without the '<net>.' prefix). Value nets carry a leading K axis."""
     is_value = net in ("value", "target_value")
     A = chunk_dim(cfg)
@@ -231,7 +231,7 @@ def param_shapes(net, cfg):
 
 
 def init_params(rng, net, cfg):
-    """SPEC 1 init: kernel ~ U(-l, l), l = sqrt(6 / (fan_in + fan_out))
+    """docs/spec.md §1 init: kernel ~ U(-l, l), l = sqrt(6 / (fan_in + fan_out))
     (Glorot uniform, per member), bias 0, LN scale 1, LN bias 0. float64 numpy."""
     p = OrderedDict()
     for name, shape in param_shapes(net, cfg):
@@ -253,11 +253,11 @@ def perturb(rng, p, size):
 
 
 # --------------------------------------------------------------------------
-# SPEC 3: synthetic episodes and the chunk sampler
+# docs/spec.md §3: synthetic episodes and the chunk sampler
 # --------------------------------------------------------------------------
 
 def make_episodes(rng, cfg, n_episodes, sparse, lengths=None):
-    """A flat dataset of n_episodes synthetic episodes (SPEC 3 fields).
+    """A flat dataset of n_episodes synthetic episodes (docs/spec.md §3 fields).
     Episode 0 has a single transition (never sampled: step 1 of the sampler);
     `lengths` (episode 0 first) replaces the drawn lengths.
     Odd episodes end in a true termination (mask 0 at the end), even ones in a
@@ -270,7 +270,7 @@ def make_episodes(rng, cfg, n_episodes, sparse, lengths=None):
     start = 0
     for e, L in enumerate(lengths):
         obs.append(rng.standard_normal((L, od)))
-        # Dataset actions are clipped to +-(1 - 1e-5) (SPEC 3); U(-1.2, 1.2)
+        # Dataset actions are clipped to +-(1 - 1e-5) (docs/spec.md §3); U(-1.2, 1.2)
         # makes some of them hit the clip.
         act.append(np.clip(rng.uniform(-1.2, 1.2, (L, ad)), -1 + 1e-5, 1 - 1e-5))
         r = rng.standard_normal(L) * (rng.random(L) < 0.6)
@@ -292,14 +292,14 @@ def make_episodes(rng, cfg, n_episodes, sparse, lengths=None):
 
 
 def gather_chunk(ds, span, t0, h):
-    """SPEC 3 step 3: j_i = min(t0 + i, terminal_loc), i = 0..h; returns the
+    """docs/spec.md §3 step 3: j_i = min(t0 + i, terminal_loc), i = 0..h; returns the
     h+1 rows of every field (clamped at the episode's last index)."""
     j = np.minimum(t0 + np.arange(h + 1), span[1])
     return {k: v[j] for k, v in ds.items()}
 
 
 def sample_batch(rng, ds, spans, cfg):
-    """SPEC 3: B episodes uniformly among those longer than one transition
+    """docs/spec.md §3: B episodes uniformly among those longer than one transition
     (with replacement iff B >= their number), a start t0 ~ U[initial_loc,
     terminal_loc) in each, then the clamped chunk. Fields get a leading axis
     h+1: observations [h+1, B, obs_dim], actions [h+1, B, adim], others [h+1, B]."""
@@ -320,7 +320,7 @@ def force_coverage(rng, batch, notes, ds, spans, cfg, offset0):
     h-1 a termination so that mask[h-1] = 0 with valid = 1 when h >= 2), and a
     chunk whose mask[h-1] = 0 falls mid-episode. With offset0, also i = 0
     (t0 = terminal_loc): a row the sampler never draws, kept to pin the
-    formulas of SPEC 5 on it."""
+    formulas of docs/spec.md §5 on it."""
     h = cfg["h"]
     offsets = list(range(0 if offset0 else 1, h + 1))
     n_rows = len(offsets) + 1
@@ -348,7 +348,7 @@ def force_coverage(rng, batch, notes, ds, spans, cfg, offset0):
 
 
 # --------------------------------------------------------------------------
-# SPEC 4: the randomness of one update
+# docs/spec.md §4: the randomness of one update
 # --------------------------------------------------------------------------
 
 def draw_noise(rng, cfg):
@@ -370,7 +370,7 @@ def draw_noise(rng, cfg):
 
 
 # --------------------------------------------------------------------------
-# SPEC 5: the update
+# docs/spec.md §5: the update
 # --------------------------------------------------------------------------
 
 def chunk_actions(batch, cfg):
@@ -455,7 +455,7 @@ def q_loss(phi_frozen, cfg, s, x_t, t, p, valid):
 
 
 def rql_losses(params, cfg, batch, noise):
-    """Every quantity of SPEC 5 from one parameter set (dict net -> dict
+    """Every quantity of docs/spec.md §5 from one parameter set (dict net -> dict
     name -> tensor). Gradient paths: theta via L_q (through p) and L_bc; phi
     via L_critic; the reversal and the target carry none.
     The names are the authors' metric names: actor_loss is L_q alone (their
@@ -515,7 +515,7 @@ def rql_update(params, cfg, batch, noise, adam=None):
     phi <- L_critic), one Adam step from the state `adam` (dict step, m, v;
     None: a fresh state), target updates from pre-step params.
     Returns (outputs, grads, after, adam_after): OrderedDicts of float64
-    tensors keyed as in SPEC 8, and the Adam state after the step."""
+    tensors keyed as in docs/spec.md §8, and the Adam state after the step."""
     adam = fresh_adam(params) if adam is None else adam
     live = OrderedDict()
     for net in NETS:
@@ -551,7 +551,7 @@ def nested(flat):
 
 
 # --------------------------------------------------------------------------
-# SPEC 2: sampling an action (the policy case)
+# docs/spec.md §2: sampling an action (the policy case)
 # --------------------------------------------------------------------------
 
 def flow_sample(theta, cfg, s, x0):
@@ -567,7 +567,7 @@ def flow_sample(theta, cfg, s, x0):
 
 
 # --------------------------------------------------------------------------
-# SPEC 8: the exchange format
+# docs/spec.md §8: the exchange format
 # --------------------------------------------------------------------------
 
 def to_f32(a):
@@ -638,7 +638,7 @@ def load_case(folder):
 
 def nets_from(inputs, cfg, nets, prefix=""):
     """The parameters of `nets` from a case's inputs, as float64 tensors,
-    checking every SPEC 8 shape."""
+    checking every docs/spec.md §8 shape."""
     params = OrderedDict()
     for net in nets:
         params[net] = OrderedDict()
@@ -659,7 +659,7 @@ def flat_outputs(outputs, grads, after, prefix=""):
 
 
 def run_update_case(cfg, inputs):
-    """update: one update from a fresh Adam state (SPEC 8)."""
+    """update: one update from a fresh Adam state (docs/spec.md §8)."""
     params = nets_from(inputs, cfg, NETS)
     batch = OrderedDict((k, f32_torch(inputs["batch." + k])) for k in BATCH_KEYS)
     noise = OrderedDict((k, f32_torch(inputs["noise." + k])) for k in NOISE_KEYS)
@@ -694,7 +694,7 @@ def run_multistep_case(cfg, inputs):
 
 
 def run_policy_case(cfg, inputs):
-    """policy: the Euler sampler of SPEC 2 with the target actor:
+    """policy: the Euler sampler of docs/spec.md §2 with the target actor:
     policy.observations [B, obs_dim], policy.x0 [B, A] -> out.actions [B, A]."""
     theta = nets_from(inputs, cfg, ("target_actor",))["target_actor"]
     x = flow_sample(theta, cfg, f32_torch(inputs["policy.observations"]), f32_torch(inputs["policy.x0"]))
@@ -702,7 +702,7 @@ def run_policy_case(cfg, inputs):
 
 
 def dataset_episodes(terminals):
-    """SPEC 3: episode k runs from the index after the (k-1)-th terminal to the
+    """docs/spec.md §3: episode k runs from the index after the (k-1)-th terminal to the
     k-th terminal, both included. Returns [(initial_loc, terminal_loc)]."""
     ends = np.nonzero(np.asarray(terminals) > 0)[0]
     starts = np.concatenate([[0], ends[:-1] + 1])
@@ -710,7 +710,7 @@ def dataset_episodes(terminals):
 
 
 def run_sampler_case(cfg, inputs):
-    """sampler: SPEC 3 from given choices. sampler.episode [B] indexes the
+    """sampler: docs/spec.md §3 from given choices. sampler.episode [B] indexes the
     episodes longer than one transition (dataset order, the population of step
     1); sampler.t0 [B] is the start, a dataset index in [initial_loc,
     terminal_loc). Output: the chunked batch out.batch.* with rows
@@ -812,7 +812,7 @@ MULTISTEP_CASES = OrderedDict([
         "bias correction at t = 1, 2, 3); default lr, tau, ema; sparse rewards")),
 ])
 
-# Policy cases (SPEC 2): the target actor samples chunks.
+# Policy cases (docs/spec.md §2): the target actor samples chunks.
 POLICY_CASES = OrderedDict([
     ("policy_h3_f10_ln", (1001, dict(
         h=3, ensemble_ct=2, obs_dim=4, action_dim=2, batch_size=16, flow_steps=10,
@@ -826,7 +826,7 @@ POLICY_CASES = OrderedDict([
         "Euler sampler, F = 3 (t = i/3), h = 1, three hidden layers, no LayerNorm")),
 ])
 
-# Sampler cases (SPEC 3): episode lengths (single-transition episodes are
+# Sampler cases (docs/spec.md §3): episode lengths (single-transition episodes are
 # not eligible and shift the episode indices), forced rows.
 SAMPLER_CASES = OrderedDict([
     ("sampler_h3_b12", (1101, dict(h=3, obs_dim=3, action_dim=2, batch_size=12),
@@ -847,7 +847,7 @@ ALL_CASES = OrderedDict([(n, ("update",) + v) for n, v in CASES.items()]
 
 def draw_params(rng_params, cfg):
     """The four nets' parameters (float32-rounded numpy): online nets from the
-    SPEC 1 init perturbed by 0.1 N(0,1), each target its online net perturbed
+    docs/spec.md §1 init perturbed by 0.1 N(0,1), each target its online net perturbed
     again by 0.05 N(0,1) (so that mixing them up cannot pass)."""
     params32 = OrderedDict()
     for net in ONLINE:
@@ -933,8 +933,8 @@ def build_case(kind, name, seed, overrides, opts):
 
 
 def generator_text(kind, name, seed, cfg, opts, covers, notes, outputs):
-    what = {"update": "SPEC 1, 3-5: one update", "multistep": "SPEC 1, 3-5: %d consecutive updates"
-            % MULTISTEP_STEPS, "policy": "SPEC 1-2: the Euler sampler", "sampler": "SPEC 3: the chunked batch"}
+    what = {"update": "docs/spec.md §1, 3-5: one update", "multistep": "docs/spec.md §1, 3-5: %d consecutive updates"
+            % MULTISTEP_STEPS, "policy": "docs/spec.md §1-2: the Euler sampler", "sampler": "docs/spec.md §3: the chunked batch"}
     streams = {"update": "params, episodes, batch, noise",
                "multistep": "params, episodes, batches, noise and Adam moments",
                "policy": "params, observations, unused, x0",
@@ -959,7 +959,7 @@ def generator_text(kind, name, seed, cfg, opts, covers, notes, outputs):
     ]
     if kind in ("update", "multistep"):
         lines += ["out.reversed_f is the F-fold repeated subtraction f = f - d/F in float64.",
-                  "dataset: synthetic episodes (SPEC 3 fields), %s rewards, actions clipped to +-(1-1e-5)"
+                  "dataset: synthetic episodes (docs/spec.md §3 fields), %s rewards, actions clipped to +-(1-1e-5)"
                   % ("sparse (-1 * (r != 0))" if opts["sparse"] else "dense")]
         if kind == "multistep":
             lines += ["state: adam.step = %d, moments %s; the float64 state is carried from step to "
@@ -978,7 +978,7 @@ def generator_text(kind, name, seed, cfg, opts, covers, notes, outputs):
                          % (prefix, g_abs[g_abs > 0].min(), int((g_abs == 0).sum())))
     elif kind == "policy":
         acts = outputs["out.actions"]
-        lines.append("inputs: target_actor.* (SPEC 1 init + 0.1 N(0,1), then + 0.05 N(0,1)), "
+        lines.append("inputs: target_actor.* (docs/spec.md §1 init + 0.1 N(0,1), then + 0.05 N(0,1)), "
                      "policy.observations ~ N(0,1), policy.x0 ~ %g N(0,1)" % opts["x0_scale"])
         lines.append("clipped entries (|action| = 1): %d of %d" % (int((np.abs(acts) >= 1).sum()), acts.size))
     else:

@@ -24,7 +24,7 @@ training code receives it. This script then writes, with np.savez_compressed:
     masks         (N,)           float32   0 where the task is solved (no bootstrap)
     next_observations (N, obs_dim)   kept for reference; rql-cpp ignores it
 
-rql-cpp uses `observations[t + i]` within an episode (SPEC 3), not
+rql-cpp uses `observations[t + i]` within an episode (docs/spec.md §3), not
 `next_observations`. Preprocessing (action clipping, --sparse rewards) is
 applied by `rql train`, not here, so the file holds OGBench's values as is.
 

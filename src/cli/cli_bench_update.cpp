@@ -1,8 +1,8 @@
 // cli_bench_update.cpp: `rql bench update`: updates per second of the RQL
-// update (SPEC 5) on a synthetic batch, the FLOPs one update performs in its
+// update (docs/spec.md §5) on a synthetic batch, the FLOPs one update performs in its
 // matrix products, the GFLOP/s that makes, and the peak memory.
 // `rql bench act`: microseconds per action of the EMA policy for one
-// observation (SPEC 2: F Euler steps of the actor on a batch of 1, plus the
+// observation (docs/spec.md §2: F Euler steps of the actor on a batch of 1, plus the
 // draw of the starting noise), as a deployed policy runs it.
 //
 // The batch and noise are random but fixed-size, as in training; only
@@ -76,7 +76,7 @@ int bench_update(int argc, char** argv) {
     if (args.has("help")) {
       std::printf("usage: rql bench update [FLAGS]\n\nTimes the RQL update on a synthetic batch and prints "
                   "`updates_per_s X`, the FLOPs of its matrix\nproducts, the GFLOP/s they make, and the peak "
-                  "resident memory. Defaults: the authors' network\n(SPEC 6) at OGBench's antmaze size "
+                  "resident memory. Defaults: the authors' network\n(docs/spec.md §6) at OGBench's antmaze size "
                   "(obs 29, action 8, h 1).\n\n%s",
                   flags_help(specs).c_str());
       return 0;
@@ -175,7 +175,7 @@ int bench_act(int argc, char** argv) {
     if (args.has("help")) {
       std::printf("usage: rql bench act [FLAGS]\n\nTimes one action of the EMA policy for one observation "
                   "(batch 1: the starting noise,\nthen F Euler steps of the actor, then the clip) and prints "
-                  "`us_per_action X`.\nDefaults: the authors' actor (SPEC 6) at OGBench's antmaze size.\n\n%s",
+                  "`us_per_action X`.\nDefaults: the authors' actor (docs/spec.md §6) at OGBench's antmaze size.\n\n%s",
                   flags_help(specs).c_str());
       return 0;
     }

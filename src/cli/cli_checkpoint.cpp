@@ -26,7 +26,7 @@ void checkpoint_usage(FILE* out) {
                "        BYTES` line per section, the config as `config KEY=VALUE` lines, then (format\n"
                "        version 2, written by `rql train`) what it was trained for as `run KEY=VALUE` lines.\n"
                "export  write the parameters of the four nets of checkpoint PATH into folder DIR as .npy\n"
-               "        files with the golden names of SPEC 8 (actor.dense0.kernel.npy, value.ln0.scale.npy\n"
+               "        files with the golden names of docs/spec.md §8 (actor.dense0.kernel.npy, value.ln0.scale.npy\n"
                "        with the K axis, ...; <f4), plus DIR/config.txt. Readable from NumPy, PyTorch, JAX.\n"
                "import  build a fresh agent from CONFIG (default DIR/config.txt; key=value lines), load the\n"
                "        four nets from DIR's .npy files (shapes checked against CONFIG) and save it as the\n"

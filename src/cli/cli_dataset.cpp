@@ -1,5 +1,5 @@
 // cli_dataset.cpp: `rql dataset info PATH`: load and validate a dataset
-// (SPEC 3; docs/data.md) and print its summary, one `key value` per line.
+// (docs/spec.md §3; docs/data.md) and print its summary, one `key value` per line.
 // Exit codes (cli.h): 0 ok, 1 bad dataset, 2 bad usage.
 #include <algorithm>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // cli_eval.cpp: `rql eval CHECKPOINT` (evaluate a checkpoint's EMA policy,
-// SPEC 2) and the evaluation shared with `rql train` (cli_eval.h).
+// docs/spec.md §2) and the evaluation shared with `rql train` (cli_eval.h).
 //
 // A checkpoint written by `rql train` records the environment and task it was
 // trained for (its `run` section, checkpoint.h). They are the defaults, and
@@ -93,7 +93,7 @@ int eval_main(int argc, char** argv) {
   if (a.has("help")) {
     std::printf("usage: rql eval CHECKPOINT [--env NAME] [--task T] [--episodes N] [--seed S] [--svg FILE] [--force]\n"
                 "                [--threads N]\n\n"
-                "Evaluate the EMA actor of a checkpoint (SPEC 2: Euler sampling from the target actor,\n"
+                "Evaluate the EMA actor of a checkpoint (docs/spec.md §2: Euler sampling from the target actor,\n"
                 "action chunks executed open loop). Prints the success rate and mean return with 95%%\n"
                 "confidence intervals (for the bandit: reward per step and its ratio to the optimum).\n\n"
                 "A checkpoint written by `rql train` records the environment and task it was trained for;\n"

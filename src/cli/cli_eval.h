@@ -18,7 +18,7 @@ EnvInfo env_info_or_usage(const std::string& name);
 // task `task`. Evaluation never changes the agent: its policy noise comes
 // from a stream of its own, seeded from `noise_seed`, so the evaluation
 // schedule cannot change training or the checkpoints (unlike the authors'
-// shared generator, SPEC 7). Environment resets come from `env_seed`
+// shared generator, docs/spec.md §7). Environment resets come from `env_seed`
 // (env.h). `traj`, if given, receives the trajectories (env_evaluate).
 EvalResult evaluate(const Agent& agent, const std::string& env, int task, int episodes, uint64_t env_seed,
                     uint64_t noise_seed, std::vector<std::vector<real>>* traj);

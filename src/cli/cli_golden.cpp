@@ -1,5 +1,5 @@
 // cli_golden.cpp: `rql golden run`, `rql golden check` and `rql golden
-// compare` (golden vectors, SPEC 8; docs/verify.md).
+// compare` (golden vectors, docs/spec.md §8; docs/verify.md).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -20,8 +20,8 @@ const char* const kHelp =
     "                                            compare the outputs another implementation wrote into DIR\n"
     "                                            (.npy files named as the case's out.*, grad.*, after.*)\n"
     "\n"
-    "A case (SPEC 8) is a folder of .npy files (<f4, C order; <i4 for indices) plus config.txt (key=value,\n"
-    "SPEC 6 names, obs_dim, action_dim; `case=update|multistep|policy|sampler`, default update).\n"
+    "A case (docs/spec.md §8) is a folder of .npy files (<f4, C order; <i4 for indices) plus config.txt (key=value,\n"
+    "docs/spec.md §6 names, obs_dim, action_dim; `case=update|multistep|policy|sampler`, default update).\n"
     "Inputs: <net>.dense<i>.kernel/.bias, <net>.ln<i>.scale/.bias for net in actor, value, target_actor,\n"
     "target_value; batch.observations/actions/rewards/terminals/masks [h+1, B, ...]; noise.next_x0 [B, A],\n"
     "noise.d [B], noise.bc_x0 [B, A], noise.bc_t [B, 1]. Multistep, policy and sampler cases: docs/spec.md\n"

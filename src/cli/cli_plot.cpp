@@ -2,10 +2,10 @@
 //
 //   rql plot flow [--out PATH] [--seed S] [--train-steps N] [--flow-steps F] [--table]
 //       Trains a tiny flow policy on a 2-D toy action distribution (eight
-//       Gaussian modes on a circle; the flow-matching loss of SPEC 5 alone),
+//       Gaussian modes on a circle; the flow-matching loss of docs/spec.md §5 alone),
 //       then draws, in the plane of the action (h = 1, action_dim = 2):
-//         left   the Euler sampler (SPEC 2): paths from noise x0 to actions;
-//         right  reversals (SPEC 5, 7) of data actions a back to flow time 0,
+//         left   the Euler sampler (docs/spec.md §2): paths from noise x0 to actions;
+//         right  reversals (docs/spec.md §5, 7) of data actions a back to flow time 0,
 //                the authors' euler loop and the exact inverse overlaid, and
 //                where the sampler takes the euler-reversed point (it misses a).
 //       --table prints the round-trip error table of docs/flow.md.
@@ -60,7 +60,7 @@ struct ToyPolicy {
   double final_loss = 0;     // mean BC loss over the last 100 steps (or all, if fewer)
 };
 
-// Flow matching alone (SPEC 5's L_bc with no mask): x_t = (1 - t) x0 + t a,
+// Flow matching alone (docs/spec.md §5's L_bc with no mask): x_t = (1 - t) x0 + t a,
 // p = v(s, x_t, t), L = mean (p - (a - x0))^2, one Adam step per batch.
 ToyPolicy train_toy_policy(uint64_t seed, int steps, int flow_steps) {
   ToyPolicy tp;
@@ -325,7 +325,7 @@ std::string draw_flow_picture(const ToyPolicy& tp, uint64_t seed, int train_step
   double y = 615;
   const double lx = 40, rx = 580;
   svg_line(svg, lx, y - 4, lx + 30, y - 4, stroke(blue, 2, 0.7));
-  svg_text(svg, lx + 40, y, "forward Euler path (SPEC 2), noise (open) to action (filled)", 13);
+  svg_text(svg, lx + 40, y, "forward Euler path (docs/spec.md §2), noise (open) to action (filled)", 13);
   svg_circle(svg, lx + 15, y + 21, 2, fill(grey, 0.7));
   svg_text(svg, lx + 40, y + 25, "samples of the data distribution (8 Gaussian modes)", 13);
   svg_line(svg, rx, y - 4, rx + 30, y - 4, stroke(orange, 2.2));

@@ -4,7 +4,7 @@
 //
 // A run folder (--out) holds:
 //   run.txt         where the data came from and the loop settings (resume reads it)
-//   config.txt      the RQL config (SPEC 6 keys)
+//   config.txt      the RQL config (docs/spec.md §6 keys)
 //   train.csv       one row every --log_interval updates
 //   eval.csv        one row per evaluation
 //   checkpoint.bin  the latest checkpoint (atomic replace, checkpoint.h); its
@@ -118,7 +118,7 @@ std::vector<FlagSpec> config_flags() {
       {"flow_steps", "flow steps F"},
       {"reversal", "euler (the authors') or exact (docs/flow.md)"},
       {"seed", "seed of the networks, batches and update noise"},
-      {"bc_only", "flow-BC baseline: train the actor on the BC loss alone (not SPEC)"},
+      {"bc_only", "flow-BC baseline: train the actor on the BC loss alone (not in docs/spec.md)"},
   };
   for (const std::string& k : config_keys()) {
     if (k == "obs_dim" || k == "action_dim") continue;  // from the dataset
@@ -300,15 +300,15 @@ const char* kTrainUsage =
     "       rql train --dataset PATH [--steps N] [--out DIR] [CONFIG FLAGS]      (no evaluation)\n"
     "       rql train --out DIR --resume [--steps N]\n"
     "\n"
-    "Train an RQL flow policy offline (SPEC 3-5) and evaluate its EMA actor (SPEC 2) in the\n"
+    "Train an RQL flow policy offline (docs/spec.md §3-5) and evaluate its EMA actor (docs/spec.md §2) in the\n"
     "environment as it goes. Without --dataset, a dataset is generated for --env (make-dataset);\n"
     "with both, the dataset must have the environment's observation and action sizes.\n"
-    "Every RQL config key of SPEC 6 is a flag: --alpha=10 --expectile=0.9 --h=1 --flow_steps=10\n"
+    "Every RQL config key of docs/spec.md §6 is a flag: --alpha=10 --expectile=0.9 --h=1 --flow_steps=10\n"
     "--actor_hidden_dims=256,256 --reversal=exact ... (defaults are the authors': 4x512 nets, K = 10,\n"
     "about 4 updates/s on one core; `make demo`'s 64x64 nets with K = 2 run about 1000/s).\n"
     "\n"
     "Progress (stderr, every --log_interval updates): critic loss, flow-matching loss (bc), the\n"
-    "Q term L_q (-mean Q of the one-step-ahead action, SPEC 5; it falls as the policy improves),\n"
+    "Q term L_q (-mean Q of the one-step-ahead action, docs/spec.md §5; it falls as the policy improves),\n"
     "mean Q, the last evaluation's score, and the ETA from the average rate so far.\n"
     "train.csv, eval.csv, checkpoint.bin and summary.txt go to the run folder.\n"
     "Ctrl-C (or SIGTERM) finishes the current update, saves checkpoint.bin, prints the command that\n"
@@ -323,7 +323,7 @@ int train_main(int argc, char** argv) {
   specs.insert(specs.end(), cfg_specs.begin(), cfg_specs.end());
   const ParsedArgs a = parse_flags(argc, argv, 1, specs);
   if (a.has("help")) {
-    std::printf("%s%s\nRQL config flags (SPEC 6):\n%s\nexamples:\n"
+    std::printf("%s%s\nRQL config flags (docs/spec.md §6):\n%s\nexamples:\n"
                 "  rql train --env bandit --steps 30000 --h=1 --alpha=0.1 --batch_size=128 "
                 "--actor_hidden_dims=64,64 \\\n"
                 "      --value_hidden_dims=64,64 --ensemble_ct=2 --out runs/bandit     (as `make demo`, ~30 s)\n"

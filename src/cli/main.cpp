@@ -22,7 +22,7 @@ const Command kCommands[] = {
     {"eval", rql::cmd_eval, "evaluate a checkpoint in an environment"},
     {"make-dataset", rql::cmd_make_dataset, "generate an offline dataset for a built-in environment"},
     {"dataset", rql::cmd_dataset, "inspect a dataset (`rql dataset info PATH`)"},
-    {"golden", rql::cmd_golden, "run or check a golden-vector case (SPEC 8)"},
+    {"golden", rql::cmd_golden, "run or check a golden-vector case (docs/spec.md §8)"},
     {"checkpoint", rql::cmd_checkpoint, "inspect, export or import a checkpoint"},
     {"plot", rql::cmd_plot, "write SVG pictures (flows, learning curves, mazes)"},
     {"export", rql::cmd_export, "the trained policy as C99 for microcontrollers (`rql export c`)"},

@@ -1,5 +1,5 @@
 // adam.h: the optimizer and target-network updates, as flat loops over the
-// contiguous parameter blocks (SPEC 5).
+// contiguous parameter blocks (docs/spec.md §5).
 //
 // Adam in optax's form (optax.adam = scale_by_adam + scale(-lr)):
 //   m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2

@@ -1,5 +1,5 @@
 // batch.cpp: preprocessing, episodes and the chunked batch sampler of
-// SPEC 3 (batch.h).
+// docs/spec.md §3 (batch.h).
 #include "batch.h"
 
 #include <algorithm>
@@ -37,7 +37,7 @@ std::string batch_sampler_make(BatchSampler& s, const Dataset& d) {
   for (const Episode& e : dataset_episodes(d))
     if (e.terminal > e.initial) s.episodes.push_back(e);
   if (s.episodes.empty())
-    return "dataset: no episode has two or more transitions, so no chunk start t0 < terminal exists (SPEC 3)";
+    return "dataset: no episode has two or more transitions, so no chunk start t0 < terminal exists (docs/spec.md §3)";
   s.perm.resize(s.episodes.size());
   std::iota(s.perm.begin(), s.perm.end(), 0L);
   return "";
@@ -61,7 +61,7 @@ void batch_fill_row(const Dataset& d, const Episode& ep, long t0, long b, Batch&
   const size_t B = static_cast<size_t>(out.batch_size);
   for (int i = 0; i <= out.h; ++i) {
     // Clamped at the episode's last index: a chunk that runs past the end
-    // repeats the last stored transition (SPEC 7: s' is then not the true
+    // repeats the last stored transition (docs/spec.md §7: s' is then not the true
     // next state; the terminal shift in the TD target handles it).
     const size_t j = static_cast<size_t>(std::min(t0 + i, ep.terminal));
     const size_t row = static_cast<size_t>(i) * B + static_cast<size_t>(b);  // [i, b]
@@ -78,7 +78,7 @@ void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out) {
   const long B = out.batch_size;
   assert(out.obs_dim == d.obs_dim && out.action_dim == d.action_dim);
   assert(out.observations.size() == static_cast<size_t>((out.h + 1) * B) * static_cast<size_t>(d.obs_dim));
-  const bool replace = B >= E;  // SPEC 3: with replacement when B >= #episodes
+  const bool replace = B >= E;  // docs/spec.md §3: with replacement when B >= #episodes
   for (long b = 0; b < B; ++b) {
     long e;
     if (replace) {

@@ -1,5 +1,5 @@
 // batch.h: an offline dataset held in memory, its preprocessing, and the
-// chunked batch sampler (SPEC 3). No files here: io/dataset.h loads,
+// chunked batch sampler (docs/spec.md §3). No files here: io/dataset.h loads,
 // validates and saves datasets.
 //
 // Arrays follow the dataset format users have (OGBench, D4RL): flat
@@ -31,7 +31,7 @@ struct Episode {
   long terminal;
 };
 
-// A chunked batch (SPEC 3): every field has a leading axis of length h + 1,
+// A chunked batch (docs/spec.md §3): every field has a leading axis of length h + 1,
 // the layout of the golden `batch.*` tensors.
 struct Batch {
   int h = 0, batch_size = 0, obs_dim = 0, action_dim = 0;
@@ -47,13 +47,13 @@ struct Batch {
 // The authors' preprocessing: actions clipped to +-(1 - 1e-5); with `sparse`,
 // rewards become -1 * (r != 0).
 void dataset_preprocess(Dataset& d, bool sparse);
-// Episodes delimited by terminals (SPEC 3): episode k runs from the index
+// Episodes delimited by terminals (docs/spec.md §3): episode k runs from the index
 // after the (k-1)-th terminal to the k-th terminal, inclusive, as the
 // authors' `terminal_locs = nonzero(terminals > 0)`. Transitions after the
 // last terminal belong to no episode (dataset_validate refuses them).
 std::vector<Episode> dataset_episodes(const Dataset& d);
 
-// ---- The chunked batch sampler (SPEC 3) ----
+// ---- The chunked batch sampler (docs/spec.md §3) ----
 
 // Built once from a dataset. Owns the scratch of sampling without
 // replacement, so batch_sample allocates nothing.
@@ -77,9 +77,9 @@ void batch_alloc(Batch& b, int h, int batch_size, int obs_dim, int action_dim);
 // allocation; s.perm is back to the identity on return, so a batch depends
 // only on the rng state (a resumed run draws the same batches).
 void batch_sample(const Dataset& d, BatchSampler& s, Rng& rng, Batch& out);
-// Row b of `out` from a given choice (SPEC 3 step 3): for i = 0..h the
+// Row b of `out` from a given choice (docs/spec.md §3 step 3): for i = 0..h the
 // fields of transition min(t0 + i, ep.terminal) at [i, b]. batch_sample
-// calls it for every row it draws; the golden sampler cases (SPEC 8) call it
+// calls it for every row it draws; the golden sampler cases (docs/spec.md §8) call it
 // with the choices a case gives. Expects ep.initial <= t0 < ep.terminal and
 // 0 <= b < out.batch_size (not re-checked). No heap allocation.
 void batch_fill_row(const Dataset& d, const Episode& ep, long t0, long b, Batch& out);

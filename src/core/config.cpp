@@ -207,7 +207,7 @@ std::string config_validate(const RqlConfig& c) {
   if (c.ensemble_ct < 1) return "ensemble_ct must be >= 1 (got " + std::to_string(c.ensemble_ct) + ")";
   if (c.batch_size < 2 || c.batch_size % 2 != 0)
     return "batch_size must be even and >= 2: half the batch draws d uniformly, half on the flow grid "
-           "(SPEC 4) (got " + std::to_string(c.batch_size) + ")";
+           "(docs/spec.md §4) (got " + std::to_string(c.batch_size) + ")";
   if (!(c.expectile > 0 && c.expectile < 1)) return "expectile must be in (0, 1) (got " + num_text(c.expectile) + ")";
   if (!(c.discount >= 0 && c.discount <= 1)) return "discount must be in [0, 1] (got " + num_text(c.discount) + ")";
   if (!(c.lr > 0)) return "lr must be > 0 (got " + num_text(c.lr) + ")";

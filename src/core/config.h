@@ -1,5 +1,5 @@
 // config.h: the RQL configuration. Keys are the authors' names, verbatim
-// (SPEC 6), plus `obs_dim`, `action_dim` (SPEC 8), `reversal` (flow.h) and
+// (docs/spec.md §6), plus `obs_dim`, `action_dim` (docs/spec.md §8), `reversal` (flow.h) and
 // `seed`, so a config.txt can be diffed against the authors' flags.
 //
 // Parsing and validation report errors by return value (an empty string
@@ -46,7 +46,7 @@ struct RqlConfig {
 };
 
 // Every key, in the order config_to_text writes them: the authors' names,
-// then obs_dim/action_dim (SPEC 8), reversal, seed and bc_only.
+// then obs_dim/action_dim (docs/spec.md §8), reversal, seed and bc_only.
 const std::vector<std::string>& config_keys();
 
 // Set one key from its text value ("512,512", "true", "0.7", "euler").

@@ -1,4 +1,4 @@
-// critic.cpp: TD target pieces and the expectile loss (critic.h, SPEC 5).
+// critic.cpp: TD target pieces and the expectile loss (critic.h, docs/spec.md §5).
 #include "critic.h"
 
 #include <cmath>

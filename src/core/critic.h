@@ -1,5 +1,5 @@
 // critic.h: the collapsed-horizon TD target and the expectile critic loss
-// (SPEC 5, "Collapsed-horizon TD target" and "Critic loss").
+// (docs/spec.md §5, "Collapsed-horizon TD target" and "Critic loss").
 //
 // Shapes: batch fields (h+1, B) as in batch.h's Batch; q (K, B); every
 // per-sample vector (B). Coefficients are reals: the update converts the

@@ -1,5 +1,5 @@
 // flow.cpp: velocity field, Euler sampler, the euler reversal, BC loss.
-// SPEC 2 and 5 (the exact reversal is in flow_exact.cpp); see flow.h for
+// docs/spec.md §2 and 5 (the exact reversal is in flow_exact.cpp); see flow.h for
 // the equations and docs/flow.md for the reasoning (why the authors'
 // reversal is not an exact inverse).
 #include "flow.h"
@@ -106,7 +106,7 @@ void flow_sample(const FlowShape& fs, const real* params, const real* s, const r
   for (long k = 0; k < n; ++k) actions[k] = actions[k] < real(-1) ? real(-1) : (actions[k] > real(1) ? real(1) : actions[k]);
 }
 
-// The authors' reversal (SPEC 5): F explicit Euler steps on the reverse ODE,
+// The authors' reversal (docs/spec.md §5): F explicit Euler steps on the reverse ODE,
 // each evaluated at the later point, of size d/F for every d.
 void flow_reverse_euler(const FlowShape& fs, const real* params, const real* s, const real* a, const real* d, int B,
                         real* x, real* f, real* work) {

@@ -1,13 +1,13 @@
-// flow.h: the flow-matching policy (SPEC 2 and the flow parts of SPEC 5).
+// flow.h: the flow-matching policy (docs/spec.md §2 and the flow parts of docs/spec.md §5).
 //
 //   velocity     v_theta(s, x, t): the actor MLP on concat[s, x, t]
 //   sampling     x <- x + v(s, x, i/F) / F for i = 0..F-1, then clip to [-1, 1]
 //   reversal     from a complete action a back to the point x^f of the
 //                policy's flow at f = 1 - d that leads to a:
 //                  euler (the authors'): F sub-steps x <- x - v(s, x, f) d/F,
-//                                         f <- f - d/F (SPEC 5)
-//                  exact: undo the sampler's own Euler steps (SPEC 7)
-//   BC loss      L_bc = mean_{B,A} (p - (a - x0))^2 m       (SPEC 5)
+//                                         f <- f - d/F (docs/spec.md §5)
+//                  exact: undo the sampler's own Euler steps (docs/spec.md §7)
+//   BC loss      L_bc = mean_{B,A} (p - (a - x0))^2 m       (docs/spec.md §5)
 //
 // Shapes: s (B, obs_dim); x, a, x0, p, v (B, A) with A = h * action_dim (the
 // chunk, row-major [h, action_dim]); t, d, f (B). Outputs must not alias
@@ -42,7 +42,7 @@ bool flow_shape_make(FlowShape* fs, int obs_dim, int A, const int* hidden, int n
 
 
 // out (B, D + A + 1) = concat[s, x, t]: the input row layout of the actor and
-// of every value member (SPEC 1). s (B, D), x (B, A), t (B); t == nullptr
+// of every value member (docs/spec.md §1). s (B, D), x (B, A), t (B); t == nullptr
 // means t = 0 for every row; s may be null when D = 0.
 void flow_input(real* out, const real* s, const real* x, const real* t, int B, int D, int A);
 
@@ -70,7 +70,7 @@ void flow_velocity(const FlowShape& fs, const real* params, const real* s, const
 void flow_velocity_backward(const FlowShape& fs, const real* params, real* dparams, int B, const real* dv,
                             real* work);
 
-// actions (B, A) = clip(Euler flow from x0 (B, A), [-1, 1]).  (SPEC 2)
+// actions (B, A) = clip(Euler flow from x0 (B, A), [-1, 1]).  (docs/spec.md §2)
 void flow_sample(const FlowShape& fs, const real* params, const real* s, const real* x0, int B, real* actions,
                  real* work);
 
@@ -87,7 +87,7 @@ struct ExactReversalConfig {
 // Reversal of a (B, A) by d (B), d in [0, 1]: x (B, A) = x^{1-d},
 // f (B) = 1 - d, computed as the euler loop computes it (F subtractions of
 // d/F), for both methods.
-//   kEuler: the authors' loop (SPEC 5). Returns 0.
+//   kEuler: the authors' loop (docs/spec.md §5). Returns 0.
 //   kExact: with d F = k + r (k whole, 0 <= r < 1; d within a few ulps of
 //           k/F counts as k/F), undoes the sampler's last k steps
 //           x_{j+1} = x_j + v(s, x_j, j/F) / F, j = F-1 .. F-k, then, if
@@ -108,7 +108,7 @@ int flow_reverse_exact(const FlowShape& fs, const ExactReversalConfig& cfg, cons
                        const real* a, const real* d, int B, real* x, real* f, real* work);
 
 // L_bc = mean_{B,A} (p - (a - x0))^2 m,  m[b, j] = 1 - rt[j / action_dim][b]
-// with rt the shifted terminals (h+1, B) of SPEC 5 (only rows 0..h-1 used).
+// with rt the shifted terminals (h+1, B) of docs/spec.md §5 (only rows 0..h-1 used).
 // p, a, x0 (B, A). The mean divides by B A, masked entries included. The
 // sum is compensated, in real (sum.h: a float running sum over B A terms
 // would lose ~B A ulps; XLA's pairwise sum loses ~log2(B A)).

@@ -1,5 +1,5 @@
 // flow_exact.cpp: the exact inverse of the sampler (flow.h,
-// flow_reverse_exact; SPEC 7's alternative to the authors' reversal).
+// flow_reverse_exact; docs/spec.md §7's alternative to the authors' reversal).
 // Derivation and measured round-trip errors: docs/flow.md.
 //
 // Each round undoes one sampler step per row by a fixed-point iteration.

@@ -1,4 +1,4 @@
-// layers.cpp: Glorot init, GELU (tanh form), LayerNorm (SPEC 1).
+// layers.cpp: Glorot init, GELU (tanh form), LayerNorm (docs/spec.md §1).
 // See layers.h for the equations and docs/backprop.md for the derivations.
 #include "layers.h"
 

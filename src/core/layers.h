@@ -1,4 +1,4 @@
-// layers.h: the layers of SPEC 1 as forward/backward pairs over caller-owned
+// layers.h: the layers of docs/spec.md §1 as forward/backward pairs over caller-owned
 // memory: Glorot-uniform initialisation of a Dense layer, GELU (tanh
 // approximation) and LayerNorm (eps 1e-6). The Dense products themselves are
 // in matmul.h.

@@ -6,7 +6,7 @@
 //   rql_state_bytes       parameters + targets + Adam moments: 4 copies
 //   act_work_bytes        one action sample (agent_act / flow_sample) on `rows` rows
 //   update_work_bytes     one update's arena (UpdateWork, rql.h), exact reversal included
-//   update_inputs_bytes   one update's batch (SPEC 3) + noise (SPEC 4)
+//   update_inputs_bytes   one update's batch (docs/spec.md §3) + noise (docs/spec.md §4)
 //
 // Every size is computed in 64 bits from the config alone (no network is
 // built) with overflow detection: a result that does not fit, or a config

@@ -1,4 +1,4 @@
-// mlp.cpp: MLP forward and backward (SPEC 1) over one parameter block.
+// mlp.cpp: MLP forward and backward (docs/spec.md §1) over one parameter block.
 // See mlp.h for the layout and docs/backprop.md for the derivations.
 #include "mlp.h"
 

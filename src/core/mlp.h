@@ -1,4 +1,4 @@
-// mlp.h: the MLP of SPEC 1 with hand-written backpropagation, for one network
+// mlp.h: the MLP of docs/spec.md §1 with hand-written backpropagation, for one network
 // or for an ensemble of K independent members (the value nets).
 //
 //   for each Dense layer i (output size dims[i]):
@@ -6,7 +6,7 @@
 //     if layer_norm.  The output layer has no activation and no norm.
 //
 // Parameters of one network live in ONE contiguous block, tensor after tensor
-// in the golden order of SPEC 8:
+// in the golden order of docs/spec.md §8:
 //   dense0.kernel, dense0.bias, [ln0.scale, ln0.bias], dense1.kernel, ...
 // For an ensemble every tensor carries a leading K axis (dense0.kernel is
 // (K, in, out)), exactly the layout of the authors' vmapped Flax params, so
@@ -74,7 +74,7 @@ struct MlpGrads {
 MlpParams mlp_params(const MlpShape& s, const real* block, int member);
 MlpGrads mlp_grads(const MlpShape& s, real* block, int member);
 
-// Glorot-uniform kernels, zero biases, LayerNorm scale 1 and bias 0 (SPEC 1).
+// Glorot-uniform kernels, zero biases, LayerNorm scale 1 and bias 0 (docs/spec.md §1).
 // Members are initialised one after another, each layer in order.
 void mlp_init(const MlpShape& s, real* block, Rng& rng);
 

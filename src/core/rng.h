@@ -5,7 +5,7 @@
 // 2^256 - 1. Seeding: SplitMix64 over (seed, stream), so that each named
 // stream of one run is an independent sequence and changing how much one use
 // draws never shifts another (unlike the authors' single global generator,
-// SPEC 7).
+// docs/spec.md §7).
 //
 // Distributions (no std::*_distribution: their algorithms differ between
 // standard libraries), all computed in `real`, so that a single-precision
@@ -39,8 +39,8 @@ struct Rng {
 // The named streams of one run. Each is seeded from (seed, stream).
 enum RngStream : uint64_t {
   kStreamInit = 1,      // parameter initialisation
-  kStreamBatch = 2,     // batch sampling (SPEC 3)
-  kStreamUpdate = 3,    // update noise (SPEC 4)
+  kStreamBatch = 2,     // batch sampling (docs/spec.md §3)
+  kStreamUpdate = 3,    // update noise (docs/spec.md §4)
   kStreamEval = 4,      // evaluation resets and policy noise
   kStreamData = 5,      // synthetic dataset generation
   kStreamExplore = 6,   // spare, for online exploration

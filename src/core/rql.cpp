@@ -1,4 +1,4 @@
-// rql.cpp: agent creation, update noise and the RQL update (rql.h; SPEC 4,
+// rql.cpp: agent creation, update noise and the RQL update (rql.h; docs/spec.md §4,
 // 5). rql_update is the sequence of named steps below; each step's comment
 // gives its equation and the shapes it reads and writes (B batch, A = h
 // action_dim, K ensemble members, D obs_dim, vin = D + A + 1).
@@ -31,7 +31,7 @@ std::string agent_init(Agent& agent, const RqlConfig& cfg) {
   Rng init = rng_make(cfg.seed, kStreamInit);
   mlp_init(g.actor_shape.net, g.actor.data(), init);
   mlp_init(g.value_shape, g.value.data(), init);
-  g.target_actor = g.actor;  // targets start as copies (SPEC 1)
+  g.target_actor = g.actor;  // targets start as copies (docs/spec.md §1)
   g.target_value = g.value;
   g.actor_m.assign(na, 0);
   g.actor_v.assign(na, 0);

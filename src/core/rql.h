@@ -1,8 +1,8 @@
-// rql.h: the RQL agent and its update, SPEC 4 and 5, line by line.
+// rql.h: the RQL agent and its update, docs/spec.md §4 and 5, line by line.
 //
 //   Agent          the four networks (actor, value, target_actor,
 //                  target_value), Adam moments, step count, RNG streams
-//   UpdateNoise    the randomness of one update (SPEC 4), drawn by
+//   UpdateNoise    the randomness of one update (docs/spec.md §4), drawn by
 //                  update_noise_sample or given (golden vectors)
 //   UpdateWork     every buffer an update touches, carved once from one
 //                  arena (the caller's memory, or a vector update_work_alloc
@@ -50,14 +50,14 @@ struct Agent {
   std::vector<real> actor, value, target_actor, target_value;  // parameter blocks
   std::vector<real> actor_m, actor_v, value_m, value_v;        // Adam moments
   long step = 0;           // updates done
-  // rng_batch: batch sampling; rng_update: update noise (SPEC 4); rng_eval:
+  // rng_batch: batch sampling; rng_update: update noise (docs/spec.md §4); rng_eval:
   // for callers that sample actions and want the stream saved with the
   // agent (`rql train` instead seeds one stream per evaluation, so that
   // evaluating never changes the agent).
   Rng rng_batch, rng_update, rng_eval;
 };
 
-// The four parameter blocks by index, in the order of SPEC 8:
+// The four parameter blocks by index, in the order of docs/spec.md §8:
 // 0 actor, 1 value, 2 target_actor, 3 target_value. Tensor j of net i has
 // the golden name  agent_net_name(i) + "." + mlp_tensor(agent_net_shape(a, i), j).name
 // ("actor.dense0.kernel", "value.ln0.scale"), used by golden vectors and by
@@ -77,7 +77,7 @@ std::string agent_init(Agent& agent, const RqlConfig& cfg);
 // kernels, which agent_init starts with. `k` must outlive the agent's use.
 void agent_set_kernels(Agent& agent, const Kernels* k);
 
-// SPEC 4: the noise of one update.
+// docs/spec.md §4: the noise of one update.
 struct UpdateNoise {
   std::vector<real> next_x0;  // (B, A)   noise at the next state
   std::vector<real> d;        // (B)      reversal amount
@@ -101,7 +101,7 @@ struct RealSpan {
 };
 
 // Everything one update writes besides the agent. Public so that the golden
-// runner and tests can read every intermediate of SPEC 8. Every buffer is a
+// runner and tests can read every intermediate of docs/spec.md §8. Every buffer is a
 // view into one arena, each starting at a multiple of kWorkAlign reals.
 struct UpdateWork {
   int B = 0, A = 0, K = 0, vin = 0;  // vin = obs_dim + A + 1
@@ -148,9 +148,9 @@ void update_work_alloc(UpdateWork& w, const Agent& agent);
 
 // What the caller decides for one update.
 struct UpdateOptions {
-  // Weight of L_q in the actor's gradient: 1 is RQL (SPEC 5); 0 trains the
+  // Weight of L_q in the actor's gradient: 1 is RQL (docs/spec.md §5); 0 trains the
   // actor on the flow-matching loss alone (the flow-BC baseline, config key
-  // bc_only, not SPEC): L_q is still computed and logged, its backward is
+  // bc_only, not in docs/spec.md): L_q is still computed and logged, its backward is
   // skipped.
   real q_weight = 1;
   // Compute grad_max, grad_min, grad_norm (a pass over every online
@@ -174,13 +174,13 @@ struct UpdateMetrics {
   int exact_failures;                            // rows the exact reversal did not converge on
 };
 
-// One RQL update (SPEC 5). `batch` and `noise` must match agent.cfg and `w`
+// One RQL update (docs/spec.md §5). `batch` and `noise` must match agent.cfg and `w`
 // must be made for this agent (sizes are not re-checked: this is the hot
 // path). Allocation-free.
 UpdateMetrics rql_update(Agent& agent, const Batch& batch, const UpdateNoise& noise, UpdateWork& w,
                          const UpdateOptions& options = UpdateOptions());
 
-// Euler-sample actions from the TARGET actor (the EMA policy, SPEC 2):
+// Euler-sample actions from the TARGET actor (the EMA policy, docs/spec.md §2):
 // obs (B, obs_dim), x0 (B, A) -> actions (B, A) in [-1, 1]; work: caller
 // memory of flow_sample_work_size(agent.actor_shape, B) reals
 // (= act_work_bytes(cfg, B) bytes, memory.h). Allocation-free.

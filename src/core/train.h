@@ -1,6 +1,6 @@
 // train.h: the offline training loop's state and one step of it: sample a
-// chunked batch (SPEC 3), draw the update noise (SPEC 4), run the update
-// (SPEC 5). Everything a resumed run needs is in Trainer::agent (parameters,
+// chunked batch (docs/spec.md §3), draw the update noise (docs/spec.md §4), run the update
+// (docs/spec.md §5). Everything a resumed run needs is in Trainer::agent (parameters,
 // Adam state, step, RNG streams) and the dataset; checkpoint.h saves it.
 #pragma once
 

@@ -1,4 +1,4 @@
-// value.h: the value ensemble Q_phi(s, x, f) of SPEC 1: K independent MLP
+// value.h: the value ensemble Q_phi(s, x, f) of docs/spec.md §1: K independent MLP
 // members (each hidden..., 1) over ONE input batch, output q (K, B).
 //
 // The parameters are one block with a leading K axis on every tensor (the
@@ -24,7 +24,7 @@ void value_backward(const MlpShape& s, const real* block, real* dblock, const re
                     const real* dq, real* dx, real* scratch);
 
 // Input-only backward: dx <- sum_k dL/dq[k] dq[k]/dx. The value parameters
-// get no gradient: the stop-gradient path of the actor's Q term (SPEC 5).
+// get no gradient: the stop-gradient path of the actor's Q term (docs/spec.md §5).
 void value_backward_input(const MlpShape& s, const real* block, const real* x, int B, const real* caches,
                           const real* dq, real* dx, real* scratch);
 

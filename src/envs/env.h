@@ -1,6 +1,6 @@
 // env.h: the built-in environments by name (issue 6): their shapes, offline
 // datasets, an evaluator that runs a policy's action chunks open loop
-// (SPEC 2), and an oracle policy for each.
+// (docs/spec.md §2), and an oracle policy for each.
 //
 //   name               obs   action  steps  tasks  module
 //   bandit             1     2       5      1      env_bandit.h
@@ -13,7 +13,7 @@
 // (seed, kStreamEval); nothing else draws from them and there is no global
 // state. Environment state is kept in double whatever `real` is, so a float
 // and a double build see the same dynamics for the same actions; dataset
-// values are rounded to float32 (the file type, SPEC 8) in either build, so
+// values are rounded to float32 (the file type, docs/spec.md §8) in either build, so
 // both builds generate the same dataset.
 #pragma once
 
@@ -91,7 +91,7 @@ void env_oracle_policy(void* ctx, const real* obs, real* chunk);  // ctx is an E
 
 // ---- Shared by the environment modules (env_bandit.cpp, env_pointmaze.cpp) ----
 
-// A dataset value rounded to float32, the dataset file's type (SPEC 8), in
+// A dataset value rounded to float32, the dataset file's type (docs/spec.md §8), in
 // either build: a double build then makes the same file as a float one, and
 // the data in memory equals the data read back.
 real env_stored(double v);

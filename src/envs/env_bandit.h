@@ -4,7 +4,7 @@
 //
 // Observation: a context c ~ U[-1, 1) (obs_dim 1), drawn once per episode and
 // kept for all kBanditSteps steps. Keeping it fixed is what lets an open-loop
-// action chunk (SPEC 2) be optimal: with a fresh context each step, actions
+// action chunk (docs/spec.md §2) be optimal: with a fresh context each step, actions
 // 2..h of a chunk would be chosen blind and the optimum would depend on h.
 // Action: a in [-1, 1]^2 (clipped). Reward, with three modes k = 0, 1, 2:
 //

@@ -1,5 +1,5 @@
 // checkpoint.h: crash-safe, versioned checkpoints of a whole agent, and the
-// export/import of its parameters as golden-named .npy files (SPEC 8).
+// export/import of its parameters as golden-named .npy files (docs/spec.md §8).
 //
 // A checkpoint holds everything a resumed run needs besides the dataset
 // (train.h): the config (config_to_text), the four networks, the four Adam
@@ -106,11 +106,11 @@ struct CheckpointInfo {
 // config, section of the wrong name or size. `info`, if given, is filled.
 Agent checkpoint_load(const std::string& path, CheckpointInfo* info = nullptr);
 
-// ---- Parameters as .npy files with the golden names of SPEC 8 ----
+// ---- Parameters as .npy files with the golden names of docs/spec.md §8 ----
 
 // Write `dir`/<net>.<tensor>.npy for the four nets (agent_net_name,
 // mlp_tensor names: "actor.dense0.kernel.npy", "value.ln0.scale.npy" with
-// the K axis, ...) as <f4 (the SPEC 8 exchange dtype; a double build rounds
+// the K axis, ...) as <f4 (the docs/spec.md §8 exchange dtype; a double build rounds
 // to float32), and `dir`/config.txt (config_to_text). Creates `dir` if
 // needed. Adam moments, step and RNG states are not exported.
 void checkpoint_export_npy(const Agent& agent, const std::string& dir);

@@ -92,7 +92,7 @@ std::string num(real v) {
   return buf;
 }
 
-// .npy bytes of a real array, as <f4 (what SPEC 8 exchanges).
+// .npy bytes of a real array, as <f4 (what docs/spec.md §8 exchanges).
 std::string encode_real(const std::vector<long>& shape, const std::vector<real>& x) {
 #ifdef RQL_DOUBLE
   std::vector<float> f(x.begin(), x.end());

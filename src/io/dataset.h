@@ -1,6 +1,6 @@
 // dataset.h: offline datasets as files: load (.npz or a folder of .npy),
 // validate, save. The in-memory Dataset, its preprocessing and the batch
-// sampler (SPEC 3) are in core/batch.h.
+// sampler (docs/spec.md §3) are in core/batch.h.
 #pragma once
 
 #include <string>

@@ -126,7 +126,7 @@ static float P_tanh(float x) {
   return x < 0.0f ? -t : t;
 }
 
-/* x (n) <- gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (SPEC 1) */
+/* x (n) <- gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (docs/spec.md §1) */
 static void P_gelu(float *x, int n) {
   int i;
   for (i = 0; i < n; ++i) {

@@ -1,10 +1,10 @@
-// export_c.h: the target actor (the EMA policy, SPEC 2) of an agent as a
+// export_c.h: the target actor (the EMA policy, docs/spec.md §2) of an agent as a
 // freestanding C99 module, for microcontrollers (`rql export c`,
 // docs/embedded.md).
 //
 // The module computes, in float only, what agent_act computes:
 //   x <- noise (A);  for i = 0..F-1:  x <- x + v(obs, x, i/F) / F;  chunk = clip(x, -1, 1)
-//   v = the actor MLP of SPEC 1 on concat[obs, x, t]: Dense, GELU (tanh
+//   v = the actor MLP of docs/spec.md §1 on concat[obs, x, t]: Dense, GELU (tanh
 //       form), optional LayerNorm (eps 1e-6), ..., Dense.
 // Its interface (the header) is fixed by issue 10, so any firmware can call
 // it: RQL_POLICY_OBS_DIM, RQL_POLICY_ACTION_DIM (A = h * action_dim, the

@@ -1,5 +1,5 @@
 // golden.cpp: load, run, write and compare golden-vector cases (golden.h,
-// SPEC 8 and its format extensions: multistep, policy and sampler cases).
+// docs/spec.md §8 and its format extensions: multistep, policy and sampler cases).
 #include "golden.h"
 
 #include <algorithm>
@@ -103,7 +103,7 @@ GoldenTensor scalar_tensor(const std::string& name, double v) {
 }
 
 // The batch and the noise of one update, named prefix + "batch.*" and
-// prefix + "noise.*" (SPEC 8).
+// prefix + "noise.*" (docs/spec.md §8).
 void load_update_inputs(const std::string& dir, const std::string& prefix, const RqlConfig& cfg, Batch& b,
                         UpdateNoise& noise) {
   const long h1 = cfg.h + 1, B = cfg.batch_size, A = static_cast<long>(cfg.h) * cfg.action_dim;
@@ -149,7 +149,7 @@ void load_sampler_inputs(const std::string& dir, const RqlConfig& cfg, GoldenInp
     if (t0 < ep.initial || t0 >= ep.terminal)
       throw Error(dir + "/sampler.t0.npy: row " + std::to_string(b) + " starts at " + std::to_string(t0) +
                   ", outside [" + std::to_string(ep.initial) + ", " + std::to_string(ep.terminal) +
-                  ") of its episode (SPEC 3: the last transition is never a start)");
+                  ") of its episode (docs/spec.md §3: the last transition is never a start)");
   }
 }
 
@@ -202,7 +202,7 @@ const char* golden_kind_name(GoldenKind kind) {
 GoldenInputs golden_load(const std::string& dir) {
   const std::string cfg_path = dir + "/config.txt";
   if (!file_exists(cfg_path))
-    throw Error(cfg_path + ": cannot open (a golden case folder needs config.txt with SPEC 6 keys)");
+    throw Error(cfg_path + ": cannot open (a golden case folder needs config.txt with docs/spec.md §6 keys)");
   std::string text = read_file_text(cfg_path);
   GoldenInputs in;
   in.kind = take_case_line(text, cfg_path);

@@ -1,12 +1,12 @@
-// golden.h: golden vectors (SPEC 8), the verification interface.
+// golden.h: golden vectors (docs/spec.md §8), the verification interface.
 //
 // A case is a folder of .npy files plus config.txt. The line `case=KIND` of
 // config.txt says what the case pins (absent: update):
-//   update     one update from a fresh Adam state (SPEC 4-5)
+//   update     one update from a fresh Adam state (docs/spec.md §4-5)
 //   multistep  kGoldenSteps consecutive updates from a given state:
-//              parameters, Adam moments, step count (SPEC 5)
-//   policy     the Euler sampler of the target actor (SPEC 2)
-//   sampler    the chunked batch from given episodes and starts (SPEC 3)
+//              parameters, Adam moments, step count (docs/spec.md §5)
+//   policy     the Euler sampler of the target actor (docs/spec.md §2)
+//   sampler    the chunked batch from given episodes and starts (docs/spec.md §3)
 // golden_load reads a case's inputs, golden_run recomputes its outputs with
 // this project's code and returns them by name; golden_compare checks them
 // against the folder's expected files, and golden_compare_outputs checks

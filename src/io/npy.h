@@ -1,7 +1,7 @@
 // npy.h: NumPy's .npy array files and .npz archives, read and written with no
 // dependency (format spec: numpy/lib/format.py, "NEP 1"; ZIP: PKWARE
-// APPNOTE.TXT 6.3). The exchange format of datasets (SPEC 3) and golden
-// vectors (SPEC 8).
+// APPNOTE.TXT 6.3). The exchange format of datasets (docs/spec.md §3) and golden
+// vectors (docs/spec.md §8).
 //
 // Reading accepts what NumPy writes:
 //   .npy  format versions 1.0, 2.0 and 3.0; dtypes b1, i1 i2 i4 i8, u1 u2 u4
@@ -68,7 +68,7 @@ NpyArray npy_load(const std::string& path);  // throws rql::Error naming the fil
 std::string npy_encode(const std::vector<long>& shape, const float* data);
 std::string npy_encode_i32(const std::vector<long>& shape, const int32_t* data);
 void npy_save(const std::string& path, const std::vector<long>& shape, const float* data);
-// Writes <f4 too: each value rounded to float (SPEC 8 exchanges <f4).
+// Writes <f4 too: each value rounded to float (docs/spec.md §8 exchanges <f4).
 void npy_save(const std::string& path, const std::vector<long>& shape, const double* data);
 void npy_save_i32(const std::string& path, const std::vector<long>& shape, const int32_t* data);
 

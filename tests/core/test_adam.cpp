@@ -1,5 +1,5 @@
 // test_adam.cpp: Adam in optax's form and Polyak averaging (src/adam.h,
-// SPEC 5). Every expected value is worked by hand from the update rule
+// docs/spec.md §5). Every expected value is worked by hand from the update rule
 //   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
 //   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 // with lr 3e-4, b1 0.9, b2 0.999, eps 1e-8 (the defaults of AdamConfig).

@@ -16,7 +16,7 @@ RqlConfig small() {
 }
 
 TEST(ConfigTest, DefaultsAreTheAuthors) {
-  // SPEC 6.
+  // docs/spec.md §6.
   const RqlConfig c;
   EXPECT_EQ(c.h, 3);
   EXPECT_EQ(c.alpha, 1.0);

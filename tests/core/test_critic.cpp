@@ -1,5 +1,5 @@
 // test_critic.cpp: the TD target pieces and the expectile loss (critic.h,
-// SPEC 5), on cases worked by hand.
+// docs/spec.md §5), on cases worked by hand.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -81,7 +81,7 @@ TEST(CriticTest, EnsembleMembersZeroAndTwoGiveOneMinusRho) {
 
 TEST(CriticTest, SingleMemberEnsembleIsThatMember) {
   // K = 1 means one member, per sample (the authors' K = 1 code averaged over
-  // the batch instead: SPEC 7). q = {3, -1} for B = 2, any rho.
+  // the batch instead: docs/spec.md §7). q = {3, -1} for B = 2, any rho.
   const std::vector<real> q = {3, -1};
   std::vector<real> out(2);
   ensemble_pessimistic(out.data(), q.data(), 1, 2, 0.7);

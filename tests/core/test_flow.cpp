@@ -1,5 +1,5 @@
 // test_flow.cpp: the flow policy (src/flow.h): velocity, Euler sampler, the
-// two reversals, the flow-matching (BC) loss and its gradient. SPEC 2, 5, 7.
+// two reversals, the flow-matching (BC) loss and its gradient. docs/spec.md §2, 5, 7.
 //
 //   FlowVelocityTest  the actor's input is concat[s, x, t]; the backward
 //                     accumulates
@@ -78,7 +78,7 @@ void set_linear_field(Actor& n, real lambda) {
   for (int j = 0; j < n.fs.A; ++j) weight(n, n.fs.obs_dim + j, j) = lambda;
 }
 
-// A Glorot-initialised actor, the SPEC 1 initialisation.
+// A Glorot-initialised actor, the docs/spec.md §1 initialisation.
 Actor random_actor(int obs_dim, int A, const std::vector<int>& hidden, bool layer_norm, int F, int rows,
                    uint64_t seed) {
   Actor n = make_actor(obs_dim, A, hidden, layer_norm, F, rows);

@@ -1,4 +1,4 @@
-// test_layers.cpp: the layers of SPEC 1 (src/layers.h) and the Dense products
+// test_layers.cpp: the layers of docs/spec.md §1 (src/layers.h) and the Dense products
 // they are built from (src/matmul.h): Glorot-uniform init, Dense, GELU (tanh
 // form), LayerNorm (eps 1e-6). Analytic cases are worked by hand in the
 // comments; backward passes are checked element by element against central
@@ -163,7 +163,7 @@ TEST(DenseTest, BackwardMatchesFiniteDifference) {
 
 // ---- GELU --------------------------------------------------------------------
 
-// The closed form of SPEC 1, evaluated in double in the test:
+// The closed form of docs/spec.md §1, evaluated in double in the test:
 //   gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 double gelu_closed_form(double x) {
   return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / kPi) * (x + 0.044715 * x * x * x)));

@@ -1,5 +1,5 @@
-// test_mlp.cpp: the MLP of SPEC 1 (src/mlp.h): shape validation, the tensor
-// table of SPEC 8 (names, shapes, contiguous offsets), the parameter views,
+// test_mlp.cpp: the MLP of docs/spec.md §1 (src/mlp.h): shape validation, the tensor
+// table of docs/spec.md §8 (names, shapes, contiguous offsets), the parameter views,
 // initialisation, a forward worked by hand, the full backward against
 // central differences (every parameter and every input, with and without
 // LayerNorm), and the input-only backward (the stop-gradient path).
@@ -154,7 +154,7 @@ TEST(MlpTest, ValueTensorTableHasLeadingEnsembleAxis) {
                     {"dense2.kernel", 303, 21, 3, {3, 7, 1}},
                     {"dense2.bias", 324, 3, 2, {3, 1}}});
   EXPECT_EQ(mlp_param_count(v3), 327);
-  // K = 1 keeps the axis (SPEC 7: one member, not the official no-axis quirk).
+  // K = 1 keeps the axis (docs/spec.md §7: one member, not the official no-axis quirk).
   const MlpShape v1 = make_shape(6, {5}, 1, false, 1, true);
   expect_table(v1, {{"dense0.kernel", 0, 30, 3, {1, 6, 5}},
                     {"dense0.bias", 30, 5, 2, {1, 5}},
@@ -217,7 +217,7 @@ TEST(MlpTest, ViewsPointAtTheirTensorsMemberSlice) {
 // ---- initialisation ----------------------------------------------------------
 
 TEST(MlpTest, InitGivesGlorotKernelsZeroBiasesUnitLayerNorm) {
-  // Biases 0, LayerNorm scale 1 and bias 0 (SPEC 1), kernels inside their own
+  // Biases 0, LayerNorm scale 1 and bias 0 (docs/spec.md §1), kernels inside their own
   // layer's Glorot limit and not all zero.
   const MlpShape s = make_shape(6, {5, 7}, 1, true, 3, true);
   std::vector<real> block(mlp_param_count(s), real(-77));

@@ -1,4 +1,4 @@
-// test_rql.cpp: the RQL update (rql.h, SPEC 4-5): gradient routing,
+// test_rql.cpp: the RQL update (rql.h, docs/spec.md §4-5): gradient routing,
 // directional finite-difference checks of each loss with respect to each
 // parameter block, hand-worked end-to-end cases, the noise sampler, the
 // pre-step target updates and zero heap allocation per update.
@@ -407,7 +407,7 @@ TEST(RqlUpdateTest, ChunkIsConcatenatedActionsAndReversalEndsAtOneMinusD) {
 
 TEST(RqlUpdateTest, EnsembleOfOneUsesItsOwnValuePerSample) {
   // K = 1: next_q[b] is the single member's value at sample b (not the batch
-  // mean the authors' K = 1 code computes, SPEC 7), whatever rho is.
+  // mean the authors' K = 1 code computes, docs/spec.md §7), whatever rho is.
   RqlConfig c = small_config(2, 1);
   c.rho = 3;
   UpdateCase s = make_setup(c);
@@ -431,7 +431,7 @@ TEST(RqlUpdateTest, SameInputsSameResult) {
   EXPECT_NEAR(m1.total_loss, m1.actor_loss + s.agent.cfg.alpha * m1.bc_loss + m1.critic_loss, 1e-5);
 }
 
-// ---- Noise (SPEC 4) ------------------------------------------------------------
+// ---- Noise (docs/spec.md §4) ------------------------------------------------------------
 
 TEST(UpdateNoiseTest, HalfUniformHalfOnTheFlowGrid) {
   RqlConfig c = small_config(2, 2);

@@ -3,7 +3,7 @@
 // member k, the full backward against central differences over every
 // parameter and input (K = 3), that member k's gradient lands only in member
 // k's slices of the block, and the input-only backward (the stop-gradient
-// path of the actor's Q term, SPEC 5). tests/gradient_check.h states the
+// path of the actor's Q term, docs/spec.md §5). tests/gradient_check.h states the
 // error measure and the per-build bounds.
 #include <gtest/gtest.h>
 

@@ -739,7 +739,7 @@ TEST(CheckpointNpyTest, ExportWritesGoldenNamesAndShapes) {
   std::filesystem::remove_all(dir);
 }
 
-// Float build: bit-exact. Double build: the export is <f4 (SPEC 8), so the
+// Float build: bit-exact. Double build: the export is <f4 (docs/spec.md §8), so the
 // import holds each parameter rounded to float32, exactly.
 TEST(CheckpointNpyTest, ExportImportRoundTrip) {
   const Agent a = busy_agent();
@@ -842,7 +842,7 @@ TEST(CheckpointNpyTest, ImportReadsGoldenCasesLikeGoldenLoad) {
   for (const auto& e : std::filesystem::directory_iterator(root)) {
     if (!std::filesystem::exists(e.path() / "config.txt")) continue;
     const GoldenInputs in = golden_load(e.path().string());
-    // Policy and sampler cases hold no full agent (SPEC 8 format extensions).
+    // Policy and sampler cases hold no full agent (docs/spec.md §8 format extensions).
     if (in.kind == GoldenKind::kPolicy || in.kind == GoldenKind::kSampler) continue;
     const Agent got = checkpoint_import_npy(e.path().string(), in.agent.cfg);
     for (int net = 0; net < kAgentNets; ++net)

@@ -1,10 +1,10 @@
 // test_dataset.cpp: dataset loading, validation, preprocessing (src/dataset.h)
-// and the SPEC 3 batch sampler; the `rql dataset info` command.
+// and the docs/spec.md §3 batch sampler; the `rql dataset info` command.
 //
 // The hand-built datasets store their own index in every field:
 //   observations[i] = (i, 100 + i), actions[i] = -i, rewards[i] = 1000 + i,
 // so a batch tells which transition each slot came from, and every expected
-// value follows from SPEC 3: slot [k, b] holds transition
+// value follows from docs/spec.md §3: slot [k, b] holds transition
 // min(t0_b + k, terminal of t0_b's episode), t0_b = observations[0, b, 0].
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -92,7 +92,7 @@ fs::path fresh_temp_dir(const std::string& tag) {
   return p;
 }
 
-// Check every slot of a batch against SPEC 3 using the index-valued fields.
+// Check every slot of a batch against docs/spec.md §3 using the index-valued fields.
 // Returns t0 of each row.
 std::vector<long> check_batch(const Dataset& d, const Batch& b) {
   const std::vector<rql::Episode> eps = rql::dataset_episodes(d);
@@ -337,7 +337,7 @@ TEST_F(DatasetValidationTest, InMemoryDatasetsAreCheckedToo) {
       std::string::npos);
 }
 
-// ---- The batch sampler (SPEC 3) ----
+// ---- The batch sampler (docs/spec.md §3) ----
 
 TEST(BatchSamplerTest, KeepsOnlyEpisodesLongerThanOneTransition) {
   const BatchSampler s = make_sampler(make_dataset({3, 1, 5, 2}));
@@ -477,7 +477,7 @@ TEST(BatchSamplerTest, WithoutReplacementWhenBatchIsSmallerThanEpisodeCount) {
 }
 
 TEST(BatchSamplerTest, WithReplacementWhenBatchReachesEpisodeCount) {
-  // 3 episodes, B = 3 (SPEC 3: B >= E means with replacement): a batch has
+  // 3 episodes, B = 3 (docs/spec.md §3: B >= E means with replacement): a batch has
   // three distinct episodes with probability 3!/3^3 = 2/9, so over 1000
   // batches ~778 contain a repeat (sd = sqrt(1000 * 2/9 * 7/9) = 13.1).
   // Without replacement there would be none.

@@ -44,7 +44,7 @@ TEST_P(GoldenTest, UpdateMatchesIndependentImplementation) {
   const std::string dir = std::string(RQL_SOURCE_DIR) + "/data/golden/" + GetParam();
   const GoldenInputs in = golden_load(dir);
   const std::vector<GoldenDiff> diffs = golden_compare(dir, golden_run(in));
-  // SPEC 8: out.* (10), grad.* for the two online nets (at least a kernel
+  // docs/spec.md §8: out.* (10), grad.* for the two online nets (at least a kernel
   // and a bias each), after.* for all four; per step in a multistep case,
   // plus the Adam moments (2 moments x 2 nets x 2 tensors) and step count.
   // A policy case has out.actions; a sampler case the five out.batch.*.
