@@ -74,8 +74,8 @@ UpdateCase make_setup(const RqlConfig& c) {
   EXPECT_EQ(agent_init(s.agent, c), "");
   // Targets different from the online nets, so routing mistakes show.
   Rng r = rng_make(5, 77);
-  for (real& x : s.agent.target_value) x += static_cast<real>(0.1 * rng_normal(r));
-  for (real& x : s.agent.target_actor) x += static_cast<real>(0.1 * rng_normal(r));
+  for (real& x : s.agent.target_value) x += real(0.1) * rng_normal(r);
+  for (real& x : s.agent.target_actor) x += real(0.1) * rng_normal(r);
   s.batch = random_batch(c, 3);
   update_noise_alloc(s.noise, c);
   Rng nr = rng_make(c.seed, kStreamUpdate);
@@ -263,7 +263,7 @@ TEST(RqlMetricsTest, GradientMetricsOnlyWhenAskedAndRightWhenAsked) {
   EXPECT_EQ(m.grad_max, mx);
   EXPECT_EQ(m.grad_min, mn);
   // The compensated float sum of squares is within a few ulps of the double one.
-  EXPECT_NEAR(m.grad_norm, std::sqrt(sq), 4 * std::numeric_limits<real>::epsilon() * std::sqrt(sq));
+  EXPECT_NEAR(m.grad_norm, std::sqrt(sq), 4 * static_cast<double>(std::numeric_limits<real>::epsilon()) * std::sqrt(sq));
 }
 
 TEST(RqlMetricsTest, LossesAreTheAuthorsLoggedQuantities) {
@@ -277,9 +277,9 @@ TEST(RqlMetricsTest, LossesAreTheAuthorsLoggedQuantities) {
   for (int k = 0; k < w.K; ++k)
     for (int b = 0; b < w.B; ++b) lq += static_cast<double>(w.q_ahead[k * w.B + b]) * static_cast<double>(w.valid[b]);
   lq = -lq / (w.K * w.B);
-  EXPECT_NEAR(m.actor_loss, lq, 4 * std::numeric_limits<real>::epsilon() * (1 + std::fabs(lq)));
+  EXPECT_NEAR(m.actor_loss, lq, 4 * static_cast<double>(std::numeric_limits<real>::epsilon()) * (1 + std::fabs(lq)));
   EXPECT_NEAR(m.total_loss, m.actor_loss + s.agent.cfg.alpha * m.bc_loss + m.critic_loss,
-              8 * std::numeric_limits<real>::epsilon() * (1 + std::fabs(m.total_loss)));
+              8 * static_cast<double>(std::numeric_limits<real>::epsilon()) * (1 + std::fabs(m.total_loss)));
 }
 
 TEST(RqlRoutingTest, CriticLossAloneGivesZeroActorGradient) {

@@ -53,7 +53,9 @@ TEST_P(GoldenTest, UpdateMatchesIndependentImplementation) {
                       : in.kind == GoldenKind::kMultistep ? kGoldenSteps * (update + 8u + 1u)
                       : in.kind == GoldenKind::kPolicy    ? 1u
                                                           : 5u;
-  if (in.kind == GoldenKind::kPolicy || in.kind == GoldenKind::kSampler) EXPECT_EQ(diffs.size(), want);
+  if (in.kind == GoldenKind::kPolicy || in.kind == GoldenKind::kSampler) {
+    EXPECT_EQ(diffs.size(), want);
+  }
   ASSERT_GE(diffs.size(), want);
   for (const GoldenDiff& d : diffs) {
     EXPECT_TRUE(d.error.empty()) << d.name << ": " << d.error;
@@ -224,8 +226,8 @@ TEST(GoldenLoadTest, SamplerStartOutsideItsEpisodeNamesRow) {
   try {
     golden_load(dir);
     FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
+  } catch (const Error& err) {
+    const std::string msg = err.what();
     EXPECT_NE(msg.find("sampler.t0.npy: row 3 starts at 6, outside [1, 6)"), std::string::npos) << msg;
   }
   std::filesystem::remove_all(dir);
