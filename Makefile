@@ -44,7 +44,7 @@ test-ref:
 
 # The main job on a fresh machine: build, generate an offline dataset, train
 # RQL and the flow-BC baseline on it, evaluate both, print the scores
-# (31.5 s on an idle 2-core machine after the build: docs/results.md).
+# (37 s on an idle 2-core machine after the build: docs/results.md).
 demo: all
 	rm -rf runs/demo && mkdir -p runs/demo
 	./build/rql make-dataset bandit --episodes 2000 --seed 0 --out runs/demo/bandit.npz
