@@ -431,20 +431,15 @@ void checkpoint_save(const Agent& agent, const std::string& path, const Checkpoi
   fsync_folder_of(path);
 }
 
-// ---- Load ----
+// ---- Load, in named steps (checkpoint_load runs them in order) ----
 
-Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw Error(path + ": cannot open checkpoint: " + errno_text());
-  struct stat st;
-  if (::fstat(::fileno(file.get()), &st) != 0) throw Error(path + ": cannot stat: " + errno_text());
-  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, expected a checkpoint file");
-  CheckpointInfo info;
-  info.file_size = static_cast<uint64_t>(st.st_size);
+namespace {
 
-  // 1. Header: magic, version, header checksum, sizes.
+// 1. Header: magic, version, header checksum, sizes; fills the header
+// fields of `info` (file_size already set).
+void load_header(FILE* file, const std::string& path, CheckpointInfo& info) {
   unsigned char h[kCheckpointHeaderBytes] = {};
-  const size_t got = std::fread(h, 1, sizeof h, file.get());
+  const size_t got = std::fread(h, 1, sizeof h, file);
   const std::string too_short = path + ": truncated: " + std::to_string(got) + " bytes, shorter than the " +
                                 std::to_string(kCheckpointHeaderBytes) + "-byte checkpoint header";
   if (std::memcmp(h, kMagic, std::min<size_t>(got, 8)) != 0) {
@@ -483,27 +478,27 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   if (have > info.payload_size)
     throw Error(path + ": " + std::to_string(have - info.payload_size) + " trailing bytes after the " +
                 std::to_string(kCheckpointHeaderBytes + info.payload_size) + "-byte checkpoint");
+}
 
-  // 2. Payload checksum, before any of it is trusted.
-  {
-    std::vector<unsigned char> buf(1 << 20);
-    uint32_t crc = 0;
-    uint64_t left = info.payload_size;
-    while (left > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
-      if (std::fread(buf.data(), 1, n, file.get()) != n)
-        throw Error(path + ": read error at byte " + std::to_string(info.file_size - left));
-      crc = crc32_update(crc, buf.data(), n);
-      left -= n;
-    }
-    if (crc != info.payload_crc)
-      throw Error(path + ": checksum mismatch: the header says CRC-32 " + hex32(info.payload_crc) +
-                  ", the payload has " + hex32(crc) + " (the file is corrupt)");
+// 2. Payload checksum, before any of the payload is trusted.
+void check_payload_crc(FILE* file, const std::string& path, const CheckpointInfo& info) {
+  std::vector<unsigned char> buf(1 << 20);
+  uint32_t crc = 0;
+  uint64_t left = info.payload_size;
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
+    if (std::fread(buf.data(), 1, n, file) != n)
+      throw Error(path + ": read error at byte " + std::to_string(info.file_size - left));
+    crc = crc32_update(crc, buf.data(), n);
+    left -= n;
   }
-  if (std::fseek(file.get(), kCheckpointHeaderBytes, SEEK_SET) != 0) throw Error(path + ": seek failed: " + errno_text());
-  Reader r{file.get(), path, static_cast<uint64_t>(kCheckpointHeaderBytes), info.file_size};
+  if (crc != info.payload_crc)
+    throw Error(path + ": checksum mismatch: the header says CRC-32 " + hex32(info.payload_crc) +
+                ", the payload has " + hex32(crc) + " (the file is corrupt)");
+}
 
-  // 3. Config: builds the agent whose sizes every later section must match.
+// 3. Config section: parsed and validated (it decides every later size).
+RqlConfig load_config(Reader& r, const std::string& path, CheckpointInfo& info) {
   const uint64_t config_size = r.section("config", info.sections);
   info.config_text.resize(static_cast<size_t>(config_size));
   r.read(reinterpret_cast<unsigned char*>(&info.config_text[0]), static_cast<size_t>(config_size));
@@ -513,37 +508,36 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   if (!err.empty()) throw Error(err);
   err = config_validate(cfg);
   if (!err.empty()) throw Error(path + ": config section: " + err);
+  return cfg;
+}
 
-  // 3b. Every tensor section's size against the config, read from the
-  // section heads alone, BEFORE agent_init allocates: a small file whose
-  // config claims huge networks is refused here, having allocated nothing.
-  const int sb = info.scalar_bytes;
-  {
-    uint64_t na = 0, nv = 0;
-    if (!checked_agent_params(cfg, &na, &nv))
-      throw Error(path + ": config section: the networks' parameter counts overflow 64 bits (a corrupt config)");
-    const uint64_t want[kTensorSections] = {na, nv, na, nv, na, na, nv, nv};  // tensor_section_name order
-    const uint64_t resume = r.pos;
-    std::vector<CheckpointSection> ignored;
-    const uint64_t state_bytes = r.section("state", ignored);  // advances r.pos: not in one expression with it
-    r.seek(r.pos + padded(state_bytes));
-    for (int i = 0; i < kTensorSections; ++i) {
-      const std::string name = tensor_section_name(i);
-      const uint64_t size = r.section(name, ignored);
-      uint64_t bytes = 0;
-      if (!mul_ok(want[i], static_cast<uint64_t>(sb), &bytes) || size != bytes)
-        throw Error(path + ": section '" + name + "' holds " + std::to_string(size) + " bytes (" +
-                    std::to_string(size / sb) + " " + scalar_name(sb) + " values), the config needs " +
-                    std::to_string(want[i]) + " values");
-      r.seek(r.pos + padded(size));
-    }
-    r.seek(resume);
+// 3b. Every tensor section's size against the config, read from the
+// section heads alone, BEFORE agent_init allocates: a small file whose
+// config claims huge networks is refused here, having allocated nothing.
+void check_tensor_sizes(Reader& r, const std::string& path, const RqlConfig& cfg, int sb) {
+  uint64_t na = 0, nv = 0;
+  if (!checked_agent_params(cfg, &na, &nv))
+    throw Error(path + ": config section: the networks' parameter counts overflow 64 bits (a corrupt config)");
+  const uint64_t want[kTensorSections] = {na, nv, na, nv, na, na, nv, nv};  // tensor_section_name order
+  const uint64_t resume = r.pos;
+  std::vector<CheckpointSection> ignored;
+  const uint64_t state_bytes = r.section("state", ignored);  // advances r.pos: not in one expression with it
+  r.seek(r.pos + padded(state_bytes));
+  for (int i = 0; i < kTensorSections; ++i) {
+    const std::string name = tensor_section_name(i);
+    const uint64_t size = r.section(name, ignored);
+    uint64_t bytes = 0;
+    if (!mul_ok(want[i], static_cast<uint64_t>(sb), &bytes) || size != bytes)
+      throw Error(path + ": section '" + name + "' holds " + std::to_string(size) + " bytes (" +
+                  std::to_string(size / sb) + " " + scalar_name(sb) + " values), the config needs " +
+                  std::to_string(want[i]) + " values");
+    r.seek(r.pos + padded(size));
   }
-  Agent agent;
-  err = agent_init(agent, cfg);
-  if (!err.empty()) throw Error(path + ": config section: " + err);
+  r.seek(resume);
+}
 
-  // 4. Step and RNG streams.
+// 4. Step and RNG streams.
+void load_state(Reader& r, const std::string& path, Agent& agent, CheckpointInfo& info) {
   const uint64_t state_size = r.section("state", info.sections);
   if (state_size != kStateBytes)
     throw Error(path + ": state section has " + std::to_string(state_size) + " bytes, version 1 has " +
@@ -557,10 +551,13 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
   agent.rng_batch = get_rng(state + 8, path, "rng_batch");
   agent.rng_update = get_rng(state + 8 + kRngBytes, path, "rng_update");
   agent.rng_eval = get_rng(state + 8 + 2 * kRngBytes, path, "rng_eval");
+}
 
-  // 5. Parameter and moment blocks, converted from the stored scalar type.
-  // Every value must be finite: a NaN or Inf parameter (or moment) would
-  // spread through every later update and evaluation.
+// 5. Parameter and moment blocks, converted from the stored scalar type.
+// Every value must be finite: a NaN or Inf parameter (or moment) would
+// spread through every later update and evaluation.
+void load_tensors(Reader& r, const std::string& path, Agent& agent, CheckpointInfo& info) {
+  const int sb = info.scalar_bytes;
   std::vector<unsigned char> chunk(8192 * 8);
   for (int i = 0; i < kTensorSections; ++i) {
     const std::string name = tensor_section_name(i);
@@ -587,7 +584,10 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
     }
     r.skip_padding(size);
   }
-  // 6. Version 2: what the agent was trained for (text, checkpoint.h).
+}
+
+// 6. Version 2 on: what the agent was trained for (text, checkpoint.h).
+void load_run(Reader& r, const std::string& path, CheckpointInfo& info) {
   if (info.version >= 2) {
     const uint64_t run_size = r.section("run", info.sections);
     if (run_size > kMaxRunText)
@@ -598,6 +598,31 @@ Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
     r.skip_padding(run_size);
     if (info.run_text.find('\0') != std::string::npos) throw Error(path + ": run section holds a NUL byte");
   }
+}
+
+}  // namespace
+
+Agent checkpoint_load(const std::string& path, CheckpointInfo* info_out) {
+  FilePtr file(std::fopen(path.c_str(), "rb"));
+  if (!file) throw Error(path + ": cannot open checkpoint: " + errno_text());
+  struct stat st;
+  if (::fstat(::fileno(file.get()), &st) != 0) throw Error(path + ": cannot stat: " + errno_text());
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, expected a checkpoint file");
+  CheckpointInfo info;
+  info.file_size = static_cast<uint64_t>(st.st_size);
+
+  load_header(file.get(), path, info);                                        // 1
+  check_payload_crc(file.get(), path, info);                                  // 2
+  if (std::fseek(file.get(), kCheckpointHeaderBytes, SEEK_SET) != 0) throw Error(path + ": seek failed: " + errno_text());
+  Reader r{file.get(), path, static_cast<uint64_t>(kCheckpointHeaderBytes), info.file_size};
+  const RqlConfig cfg = load_config(r, path, info);                           // 3
+  check_tensor_sizes(r, path, cfg, info.scalar_bytes);                        // 3b: before allocating
+  Agent agent;
+  const std::string err = agent_init(agent, cfg);
+  if (!err.empty()) throw Error(path + ": config section: " + err);
+  load_state(r, path, agent, info);                                           // 4
+  load_tensors(r, path, agent, info);                                         // 5
+  load_run(r, path, info);                                                    // 6 (version 2 on)
   if (r.pos != r.end)
     throw Error(path + ": " + std::to_string(r.end - r.pos) + " bytes after the last section ('" +
                 info.sections.back().name + "')");
