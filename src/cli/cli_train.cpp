@@ -317,23 +317,169 @@ const char* kTrainUsage =
     "summary.txt adds up across resumes.\n"
     "\nloop and data flags:\n";
 
+void print_train_help(const std::vector<FlagSpec>& cfg_specs) {
+  std::printf("%s%s\nRQL config flags (docs/spec.md §6):\n%s\nexamples:\n"
+              "  rql train --env bandit --steps 30000 --h=1 --alpha=0.1 --batch_size=128 "
+              "--actor_hidden_dims=64,64 \\\n"
+              "      --value_hidden_dims=64,64 --ensemble_ct=2 --out runs/bandit     (as `make demo`, ~30 s)\n"
+              "  rql make-dataset pointmaze-medium --episodes 500 --out medium.npz\n"
+              "  rql train --env pointmaze-medium --dataset medium.npz --h=5 --alpha=3 "
+              "--actor_hidden_dims=256,256 \\\n"
+              "      --value_hidden_dims=256,256 --steps 20000 --eval_interval 5000 --out runs/medium\n"
+              "  rql train --out runs/medium --resume --steps 40000   (continue to 40000 updates)\n"
+              "  rql eval runs/medium/checkpoint.bin --episodes 100  (env and task from the checkpoint)\n",
+              kTrainUsage, flags_help(loop_flags()).c_str(), flags_help(cfg_specs).c_str());
+}
+
+// --resume: the run folder's settings and checkpoint into `t`. Returns
+// false when the run is already at --steps (nothing to do; the folder is
+// left as it is).
+bool resume_run(const ParsedArgs& a, double max_memory_gb, FastKernels& fast, int threads, LoopSettings& s,
+                std::string& out, Trainer& t, double& seconds_offset) {
+  if (!a.has("out")) throw UsageError("--resume needs --out DIR (the run to continue)");
+  out = a.get("out", "");
+  for (const auto& kv : a.values)
+    if (kv.first != "out" && kv.first != "resume" && kv.first != "steps" && kv.first != "quiet" &&
+        kv.first != "threads" && kv.first != "max_memory_gb")
+      throw UsageError("--" + kv.first + " cannot change on --resume: the run's settings are in " + out +
+                       "/run.txt and config.txt (only --steps may extend the run)");
+  if (!file_exists(out + "/run.txt") || !file_exists(out + "/checkpoint.bin"))
+    throw UsageError(out + " is not a run folder with a checkpoint (no run.txt or checkpoint.bin): nothing to resume");
+  s = settings_from(parse_kv_lines(read_file_text(out + "/run.txt")), out + "/run.txt");
+  s.steps = flag_int(a, "steps", s.steps, 1, 1L << 40);
+  if (file_exists(out + "/config.txt")) {  // refuse an oversized config before loading its checkpoint
+    RqlConfig c;
+    if (config_parse(c, read_file_text(out + "/config.txt"), out + "/config.txt").empty() &&
+        config_validate(c).empty())
+      check_memory(c, max_memory_gb, " (" + out + "/config.txt)");
+  }
+  CheckpointInfo info;
+  Agent agent = checkpoint_load(out + "/checkpoint.bin", &info);
+  if (s.steps < agent.step)
+    throw UsageError(out + "/checkpoint.bin is at step " + std::to_string(agent.step) + ", past --steps " +
+                     std::to_string(s.steps) + ": give --steps " + std::to_string(agent.step) + " or more");
+  if (agent.step == s.steps) {
+    // Nothing to train: leave the run folder (summary.txt above all) as it is.
+    std::fprintf(stderr, "%s is already at step %ld of %ld: nothing to do (--steps N continues it to N updates)\n",
+                 out.c_str(), agent.step, s.steps);
+    if (file_exists(out + "/summary.txt")) std::printf("%s", read_file_text(out + "/summary.txt").c_str());
+    return 0;
+  }
+  Dataset data = load_data(s);
+  check_dataset_fits_env(data, s);
+  const std::string err = trainer_init_with_agent(t, std::move(agent), std::move(data));
+  if (!err.empty()) throw Error(out + "/checkpoint.bin: " + err);
+  agent_set_kernels(t.agent, &kernels_default(fast, threads));
+  const std::string last_row = truncate_csv(out + "/train.csv", t.agent.step, kTrainHeader);
+  truncate_csv(out + "/eval.csv", t.agent.step, kEvalHeader);
+  seconds_offset = seconds_before(out, t.agent.step, last_row);
+  std::fprintf(stderr, "resuming %s at step %ld of %ld\n", out.c_str(), t.agent.step, s.steps);
+  return true;
+}
+
+// A new run: every flag checked before any work, then the data, the
+// trainer and the run folder's files.
+void start_run(const ParsedArgs& a, const std::vector<FlagSpec>& cfg_specs, double max_memory_gb, FastKernels& fast,
+               int threads, LoopSettings& s, std::string& out, Trainer& t) {
+  // 1. Every flag, before any work.
+  s.env = a.get("env", "");
+  s.dataset = a.get("dataset", "");
+  if (s.env.empty() && s.dataset.empty())
+    throw UsageError("give --env NAME (a dataset is generated for it) or --dataset PATH, or both; see --help");
+  if (a.has("env") && s.env.empty()) throw UsageError("--env needs a name: bandit, pointmaze-medium, pointmaze-large");
+  if (a.has("dataset") && s.dataset.empty()) throw UsageError("--dataset needs a path");
+  if (!s.dataset.empty() && !file_exists(s.dataset)) throw UsageError("--dataset " + s.dataset + ": no such file or folder");
+  EnvInfo info;
+  if (!s.env.empty()) {
+    info = env_info_or_usage(s.env);
+    s.task = static_cast<int>(flag_int(a, "task", 1, 1, info.num_tasks));
+  } else {
+    for (const char* f : {"task", "eval_interval", "eval_episodes"})
+      if (a.has(f))
+        throw UsageError(std::string("--") + f + " needs --env: evaluation runs in an environment (--dataset alone "
+                         "trains without evaluating)");
+  }
+  if (!s.dataset.empty()) {
+    for (const char* f : {"episodes", "data_seed"})
+      if (a.has(f))
+        throw UsageError(std::string("--") + f + " applies to a generated dataset, but --dataset " + s.dataset +
+                         " was given");
+  }
+  s.episodes = s.dataset.empty() ? flag_int(a, "episodes", default_episodes(s.env), 1, 100000000) : 0;
+  s.data_seed = static_cast<uint64_t>(flag_int(a, "data_seed", 0, 0, 1LL << 62));
+  s.sparse = a.has("sparse") && a.get("sparse", "") != "false";
+  s.steps = flag_int(a, "steps", 10000, 1, 1L << 40);
+  s.eval_interval = flag_int(a, "eval_interval", 0, 0, 1L << 40);
+  s.eval_episodes = flag_int(a, "eval_episodes", 50, 1, 1000000);
+  s.log_interval = flag_int(a, "log_interval", 100, 1, 1L << 40);
+  s.checkpoint_interval = flag_int(a, "checkpoint_interval", 5000, 0, 1L << 40);
+  RqlConfig cfg;
+  for (const FlagSpec& f : cfg_specs)
+    if (a.has(f.name)) {
+      const std::string err = config_set(cfg, f.name, a.get(f.name, ""));
+      if (!err.empty()) throw UsageError("--" + err);
+    }
+  // The environment gives the sizes; a dataset alone gives them only once
+  // loaded, so until then every other key is checked with sizes of 1.
+  cfg.obs_dim = s.env.empty() ? 1 : info.obs_dim;
+  cfg.action_dim = s.env.empty() ? 1 : info.action_dim;
+  std::string verr = config_validate(cfg);
+  if (!verr.empty()) throw UsageError(verr);
+  check_memory(cfg, max_memory_gb, "");
+  out = a.get("out", "runs/" + (s.env.empty() ? std::string("dataset") : s.env) + "-s" + std::to_string(cfg.seed));
+  if (out.empty()) throw UsageError("--out needs a folder");
+  if (file_exists(out + "/checkpoint.bin"))
+    throw UsageError(out + " already holds a run (checkpoint.bin): use --resume to continue it, or another --out");
+
+  // 2. The data, then the sizes it implies.
+  Dataset data = load_data(s);
+  check_dataset_fits_env(data, s);
+  cfg.obs_dim = data.obs_dim;
+  cfg.action_dim = data.action_dim;
+  verr = config_validate(cfg);
+  if (!verr.empty()) throw UsageError(verr);
+  check_memory(cfg, max_memory_gb, " with the dataset's sizes");
+  const std::string err = trainer_init(t, cfg, std::move(data));
+  if (!err.empty()) throw UsageError(err);
+  agent_set_kernels(t.agent, &kernels_default(fast, threads));
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw Error(out + ": cannot create folder (" + ec.message() + ")");
+  write_file_bytes(out + "/run.txt", settings_text(s));
+  write_file_bytes(out + "/config.txt", config_to_text(cfg));
+  write_file_bytes(out + "/train.csv", kTrainHeader);
+  write_file_bytes(out + "/eval.csv", kEvalHeader);
+}
+
+// summary.txt: steps, training seconds (across resumes) and the last
+// evaluation.
+std::string summary_text(const std::string& out, long steps, double secs, const EvalResult& last, long last_eval_step,
+                         bool bandit) {
+  std::string summary = "run " + out + "\nsteps " + std::to_string(steps) + "\n";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "train_seconds %.1f\n", secs);
+  summary += buf;
+  if (last_eval_step >= 0) {
+    std::snprintf(buf, sizeof buf, "success_rate %.4f\nsuccess_ci95 %.4f\nmean_return %.3f\nreturn_ci95 %.3f\n",
+                  last.success_rate, last.success_ci95, last.mean_return, last.return_ci95);
+    summary += buf;
+    if (bandit) {
+      std::snprintf(buf, sizeof buf, "mean_reward %.4f\noptimal_reward %.4f\nnormalized_score %.4f\n", last.mean_reward,
+                    last.optimal_reward, last.normalized_score);
+      summary += buf;
+    }
+    summary += "eval " + eval_line(last, bandit) + "\n";
+  }
+  return summary;
+}
+
 int train_main(int argc, char** argv) {
   std::vector<FlagSpec> specs = loop_flags();
   const std::vector<FlagSpec> cfg_specs = config_flags();
   specs.insert(specs.end(), cfg_specs.begin(), cfg_specs.end());
   const ParsedArgs a = parse_flags(argc, argv, 1, specs);
   if (a.has("help")) {
-    std::printf("%s%s\nRQL config flags (docs/spec.md §6):\n%s\nexamples:\n"
-                "  rql train --env bandit --steps 30000 --h=1 --alpha=0.1 --batch_size=128 "
-                "--actor_hidden_dims=64,64 \\\n"
-                "      --value_hidden_dims=64,64 --ensemble_ct=2 --out runs/bandit     (as `make demo`, ~30 s)\n"
-                "  rql make-dataset pointmaze-medium --episodes 500 --out medium.npz\n"
-                "  rql train --env pointmaze-medium --dataset medium.npz --h=5 --alpha=3 "
-                "--actor_hidden_dims=256,256 \\\n"
-                "      --value_hidden_dims=256,256 --steps 20000 --eval_interval 5000 --out runs/medium\n"
-                "  rql train --out runs/medium --resume --steps 40000   (continue to 40000 updates)\n"
-                "  rql eval runs/medium/checkpoint.bin --episodes 100  (env and task from the checkpoint)\n",
-                kTrainUsage, flags_help(loop_flags()).c_str(), flags_help(cfg_specs).c_str());
+    print_train_help(cfg_specs);
     return 0;
   }
   if (!a.positional.empty()) throw UsageError("unexpected argument '" + a.positional[0] + "'");
@@ -348,113 +494,9 @@ int train_main(int argc, char** argv) {
   std::string out;
   double seconds_offset = 0;  // training seconds before this process (resume)
   if (resume) {
-    if (!a.has("out")) throw UsageError("--resume needs --out DIR (the run to continue)");
-    out = a.get("out", "");
-    for (const auto& kv : a.values)
-      if (kv.first != "out" && kv.first != "resume" && kv.first != "steps" && kv.first != "quiet" &&
-          kv.first != "threads" && kv.first != "max_memory_gb")
-        throw UsageError("--" + kv.first + " cannot change on --resume: the run's settings are in " + out +
-                         "/run.txt and config.txt (only --steps may extend the run)");
-    if (!file_exists(out + "/run.txt") || !file_exists(out + "/checkpoint.bin"))
-      throw UsageError(out + " is not a run folder with a checkpoint (no run.txt or checkpoint.bin): nothing to resume");
-    s = settings_from(parse_kv_lines(read_file_text(out + "/run.txt")), out + "/run.txt");
-    s.steps = flag_int(a, "steps", s.steps, 1, 1L << 40);
-    if (file_exists(out + "/config.txt")) {  // refuse an oversized config before loading its checkpoint
-      RqlConfig c;
-      if (config_parse(c, read_file_text(out + "/config.txt"), out + "/config.txt").empty() &&
-          config_validate(c).empty())
-        check_memory(c, max_memory_gb, " (" + out + "/config.txt)");
-    }
-    CheckpointInfo info;
-    Agent agent = checkpoint_load(out + "/checkpoint.bin", &info);
-    if (s.steps < agent.step)
-      throw UsageError(out + "/checkpoint.bin is at step " + std::to_string(agent.step) + ", past --steps " +
-                       std::to_string(s.steps) + ": give --steps " + std::to_string(agent.step) + " or more");
-    if (agent.step == s.steps) {
-      // Nothing to train: leave the run folder (summary.txt above all) as it is.
-      std::fprintf(stderr, "%s is already at step %ld of %ld: nothing to do (--steps N continues it to N updates)\n",
-                   out.c_str(), agent.step, s.steps);
-      if (file_exists(out + "/summary.txt")) std::printf("%s", read_file_text(out + "/summary.txt").c_str());
-      return 0;
-    }
-    Dataset data = load_data(s);
-    check_dataset_fits_env(data, s);
-    const std::string err = trainer_init_with_agent(t, std::move(agent), std::move(data));
-    if (!err.empty()) throw Error(out + "/checkpoint.bin: " + err);
-    agent_set_kernels(t.agent, &kernels_default(fast, threads));
-    const std::string last_row = truncate_csv(out + "/train.csv", t.agent.step, kTrainHeader);
-    truncate_csv(out + "/eval.csv", t.agent.step, kEvalHeader);
-    seconds_offset = seconds_before(out, t.agent.step, last_row);
-    std::fprintf(stderr, "resuming %s at step %ld of %ld\n", out.c_str(), t.agent.step, s.steps);
+    if (!resume_run(a, max_memory_gb, fast, threads, s, out, t, seconds_offset)) return 0;
   } else {
-    // 1. Every flag, before any work.
-    s.env = a.get("env", "");
-    s.dataset = a.get("dataset", "");
-    if (s.env.empty() && s.dataset.empty())
-      throw UsageError("give --env NAME (a dataset is generated for it) or --dataset PATH, or both; see --help");
-    if (a.has("env") && s.env.empty()) throw UsageError("--env needs a name: bandit, pointmaze-medium, pointmaze-large");
-    if (a.has("dataset") && s.dataset.empty()) throw UsageError("--dataset needs a path");
-    if (!s.dataset.empty() && !file_exists(s.dataset)) throw UsageError("--dataset " + s.dataset + ": no such file or folder");
-    EnvInfo info;
-    if (!s.env.empty()) {
-      info = env_info_or_usage(s.env);
-      s.task = static_cast<int>(flag_int(a, "task", 1, 1, info.num_tasks));
-    } else {
-      for (const char* f : {"task", "eval_interval", "eval_episodes"})
-        if (a.has(f))
-          throw UsageError(std::string("--") + f + " needs --env: evaluation runs in an environment (--dataset alone "
-                           "trains without evaluating)");
-    }
-    if (!s.dataset.empty()) {
-      for (const char* f : {"episodes", "data_seed"})
-        if (a.has(f))
-          throw UsageError(std::string("--") + f + " applies to a generated dataset, but --dataset " + s.dataset +
-                           " was given");
-    }
-    s.episodes = s.dataset.empty() ? flag_int(a, "episodes", default_episodes(s.env), 1, 100000000) : 0;
-    s.data_seed = static_cast<uint64_t>(flag_int(a, "data_seed", 0, 0, 1LL << 62));
-    s.sparse = a.has("sparse") && a.get("sparse", "") != "false";
-    s.steps = flag_int(a, "steps", 10000, 1, 1L << 40);
-    s.eval_interval = flag_int(a, "eval_interval", 0, 0, 1L << 40);
-    s.eval_episodes = flag_int(a, "eval_episodes", 50, 1, 1000000);
-    s.log_interval = flag_int(a, "log_interval", 100, 1, 1L << 40);
-    s.checkpoint_interval = flag_int(a, "checkpoint_interval", 5000, 0, 1L << 40);
-    RqlConfig cfg;
-    for (const FlagSpec& f : cfg_specs)
-      if (a.has(f.name)) {
-        const std::string err = config_set(cfg, f.name, a.get(f.name, ""));
-        if (!err.empty()) throw UsageError("--" + err);
-      }
-    // The environment gives the sizes; a dataset alone gives them only once
-    // loaded, so until then every other key is checked with sizes of 1.
-    cfg.obs_dim = s.env.empty() ? 1 : info.obs_dim;
-    cfg.action_dim = s.env.empty() ? 1 : info.action_dim;
-    std::string verr = config_validate(cfg);
-    if (!verr.empty()) throw UsageError(verr);
-    check_memory(cfg, max_memory_gb, "");
-    out = a.get("out", "runs/" + (s.env.empty() ? std::string("dataset") : s.env) + "-s" + std::to_string(cfg.seed));
-    if (out.empty()) throw UsageError("--out needs a folder");
-    if (file_exists(out + "/checkpoint.bin"))
-      throw UsageError(out + " already holds a run (checkpoint.bin): use --resume to continue it, or another --out");
-
-    // 2. The data, then the sizes it implies.
-    Dataset data = load_data(s);
-    check_dataset_fits_env(data, s);
-    cfg.obs_dim = data.obs_dim;
-    cfg.action_dim = data.action_dim;
-    verr = config_validate(cfg);
-    if (!verr.empty()) throw UsageError(verr);
-    check_memory(cfg, max_memory_gb, " with the dataset's sizes");
-    const std::string err = trainer_init(t, cfg, std::move(data));
-    if (!err.empty()) throw UsageError(err);
-    agent_set_kernels(t.agent, &kernels_default(fast, threads));
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) throw Error(out + ": cannot create folder (" + ec.message() + ")");
-    write_file_bytes(out + "/run.txt", settings_text(s));
-    write_file_bytes(out + "/config.txt", config_to_text(cfg));
-    write_file_bytes(out + "/train.csv", kTrainHeader);
-    write_file_bytes(out + "/eval.csv", kEvalHeader);
+    start_run(a, cfg_specs, max_memory_gb, fast, threads, s, out, t);
   }
 
   const RqlConfig& cfg = t.agent.cfg;
@@ -580,22 +622,8 @@ int train_main(int argc, char** argv) {
   if (can_eval && !bandit && !traj.empty())
     write_file_bytes(out + "/maze.svg", maze_svg(s.env, s.task, traj, maze_caption(last, t.agent.step)));
 
-  const double secs = seconds_offset + elapsed();
-  std::string summary = "run " + out + "\nsteps " + std::to_string(t.agent.step) + "\n";
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "train_seconds %.1f\n", secs);
-  summary += buf;
-  if (last_eval_step >= 0) {
-    std::snprintf(buf, sizeof buf, "success_rate %.4f\nsuccess_ci95 %.4f\nmean_return %.3f\nreturn_ci95 %.3f\n",
-                  last.success_rate, last.success_ci95, last.mean_return, last.return_ci95);
-    summary += buf;
-    if (bandit) {
-      std::snprintf(buf, sizeof buf, "mean_reward %.4f\noptimal_reward %.4f\nnormalized_score %.4f\n", last.mean_reward,
-                    last.optimal_reward, last.normalized_score);
-      summary += buf;
-    }
-    summary += "eval " + eval_line(last, bandit) + "\n";
-  }
+  const std::string summary =
+      summary_text(out, t.agent.step, seconds_offset + elapsed(), last, last_eval_step, bandit);
   write_file_bytes(out + "/summary.txt", summary);
   std::printf("%s", summary.c_str());
   return 0;
