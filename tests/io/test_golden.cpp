@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rql.h"
+#include "fast/kernels_fast.h"
 #include "io/error.h"
 #include "io/golden.h"
 #include "io/npy.h"
@@ -61,6 +63,27 @@ TEST_P(GoldenTest, UpdateMatchesIndependentImplementation) {
     EXPECT_TRUE(d.error.empty()) << d.name << ": " << d.error;
     EXPECT_TRUE(d.ok) << d.name << ": worst element [" << d.worst_index << "] got " << d.got << " want " << d.want
                       << ", error/allowed " << d.ratio;
+  }
+}
+
+// The same cases computed with the fast kernels (src/fast: blocked products
+// with FMA, the vectorised tanh and LayerNorm) on 1 and 2 threads. The test
+// above runs the core's reference kernels; the program uses these, and the
+// same per-tensor tolerances hold for both.
+TEST_P(GoldenTest, FastKernelsMeetTheSameTolerances) {
+  const std::string dir = std::string(RQL_SOURCE_DIR) + "/data/golden/" + GetParam();
+  for (int threads : {1, 2}) {
+    GoldenInputs in = golden_load(dir);
+    FastKernels fast;
+    fast_kernels_start(fast, threads);
+    agent_set_kernels(in.agent, &fast.table);
+    const std::vector<GoldenDiff> diffs = golden_compare(dir, golden_run(in));
+    ASSERT_FALSE(diffs.empty());
+    for (const GoldenDiff& d : diffs) {
+      EXPECT_TRUE(d.error.empty()) << threads << " threads, " << d.name << ": " << d.error;
+      EXPECT_TRUE(d.ok) << threads << " threads, " << d.name << ": worst element [" << d.worst_index << "] got "
+                        << d.got << " want " << d.want << ", error/allowed " << d.ratio;
+    }
   }
 }
 
