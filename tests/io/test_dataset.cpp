@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/alloc_counter.h"
+#include "support/error_capture.h"
 #include "io/dataset.h"
 #include "io/error.h"
 #include "io/npy.h"
@@ -76,21 +77,6 @@ std::vector<long> episode_of(const Dataset& d) {
   return e;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rql::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-fs::path fresh_temp_dir(const std::string& tag) {
-  const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
-  fs::path p = fs::temp_directory_path() / ("rql_" + tag + "_" + std::to_string(t));
-  fs::create_directories(p);
-  return p;
-}
 
 // Check every slot of a batch against docs/spec.md §3 using the index-valued fields.
 // Returns t0 of each row.

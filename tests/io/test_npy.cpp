@@ -24,6 +24,7 @@
 #include "io/zip.h"
 #include "io/inflate.h"
 #include "support/alloc_counter.h"
+#include "support/error_capture.h"
 
 namespace {
 
@@ -63,21 +64,6 @@ std::vector<double> big() {  // make_fixtures.py: big()
 
 std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rql::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-fs::path fresh_temp_dir(const std::string& tag) {
-  const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
-  fs::path p = fs::temp_directory_path() / ("rql_" + tag + "_" + std::to_string(t));
-  fs::create_directories(p);
-  return p;
-}
 
 bool have_numpy() { return std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0; }
 
