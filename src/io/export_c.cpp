@@ -105,21 +105,31 @@ static float P_tanh(float x) {
   float t;
   if (a < 0.3f) {
     const float a2 = a * a;
-    t = a + a * a2 * (-0.333333333f + a2 * (0.133333333f + a2 * (-0.0539682540f +
-        a2 * (0.0218694885f + a2 * (-0.00886323552f)))));
+    float p = P_madd(0.0218694885f, a2, -0.00886323552f);
+    p = P_madd(-0.0539682540f, a2, p);
+    p = P_madd(0.133333333f, a2, p);
+    p = P_madd(-0.333333333f, a2, p);
+    t = P_madd(a, a * a2, p); /* a + a^3 p */
   } else if (a < 9.1f) {
     const float y = 2.0f * a;
-    const int k = (int)(y * 1.44269504f + 0.5f); /* y >= 0: round half up */
+    const int k = (int)P_madd(0.5f, y, 1.44269504f); /* y >= 0: round half up */
     const float kf = (float)k;
-    const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;
-    const float er = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (0.0416666667f +
-                     r * (0.00833333333f + r * (0.00138888889f + r * 0.000198412698f))))));
-    union {
-      uint32_t u;
-      float f;
-    } scale; /* 2^k, k in [0, 27] */
-    scale.u = (uint32_t)(k + 127) << 23;
-    t = 1.0f - 2.0f / (er * scale.f + 1.0f);
+    const float r = P_msub(P_msub(y, kf, 0.693145752f), kf, 1.42860677e-6f);
+    float er = P_madd(0.00138888889f, r, 0.000198412698f);
+    er = P_madd(0.00833333333f, r, er);
+    er = P_madd(0.0416666667f, r, er);
+    er = P_madd(0.166666667f, r, er);
+    er = P_madd(0.5f, r, er);
+    er = P_madd(1.0f, r, er);
+    er = P_madd(1.0f, r, er);
+    {
+      union {
+        uint32_t u;
+        float f;
+      } scale; /* 2^k, k in [0, 27] */
+      scale.u = (uint32_t)(k + 127) << 23;
+      t = 1.0f - 2.0f / P_madd(1.0f, er, scale.f);
+    }
   } else {
     t = 1.0f;
   }
@@ -131,7 +141,7 @@ static void P_gelu(float *x, int n) {
   int i;
   for (i = 0; i < n; ++i) {
     const float v = x[i];
-    const float u = P_GELU_C * (v + P_GELU_A * v * v * v);
+    const float u = P_GELU_C * P_madd(v, P_GELU_A * v * v, v); /* C (v + A v^3) */
     x[i] = 0.5f * v * (1.0f + P_tanh(u));
   }
 }
@@ -148,9 +158,21 @@ const char* const kMac = R"(
  * emit two, so it is written out there. Define PP_PORTABLE to use C only. */
 #if defined(__GNUC__) && defined(__ARM_ARCH_7EM__) && defined(__ARM_FP) && (__ARM_FP & 4) && !defined(PP_PORTABLE)
 #define P_MAC(acc, x, w) __asm__("vmla.f32 %0, %1, %2" : "+t"(acc) : "t"(x), "t"(w))
+#define P_MSC(acc, x, w) __asm__("vmls.f32 %0, %1, %2" : "+t"(acc) : "t"(x), "t"(w))
 #else
 #define P_MAC(acc, x, w) ((acc) += (x) * (w))
+#define P_MSC(acc, x, w) ((acc) -= (x) * (w))
 #endif
+
+/* c + x w and c - x w, each rounded twice as written: VMLA / VMLS on the FPU. */
+static float P_madd(float c, float x, float w) {
+  P_MAC(c, x, w);
+  return c;
+}
+static float P_msub(float c, float x, float w) {
+  P_MSC(c, x, w);
+  return c;
+}
 )";
 
 const char* const kLayerNorm = R"(
@@ -175,15 +197,37 @@ static void P_layernorm(float *x, const float *g, const float *beta, int n) {
 const char* const kDenseF32 = R"(
 /* y (N) = x (K) W (K, N) + b (N). acc_j = b_j, then acc_j += x_k W[k, j]
  * for k = 0..K-1 in order (the reference product's order: bit-identical).
- * Eight outputs at a time stay in registers; W[k, j..j+7] are adjacent. */
+ * Eight outputs at a time stay in registers; W[k, j..j+7] are adjacent;
+ * two rows k, k+1 per pass (each accumulator still adds in k order). */
 static void P_dense(float *y, const float *x, const float *W, const float *b, int K, int N) {
   int j = 0, k;
   for (; j + 8 <= N; j += 8) {
     float a0 = b[j], a1 = b[j + 1], a2 = b[j + 2], a3 = b[j + 3];
     float a4 = b[j + 4], a5 = b[j + 5], a6 = b[j + 6], a7 = b[j + 7];
-    for (k = 0; k < K; ++k) {
-      const float xk = x[k];
+    for (k = 0; k + 2 <= K; k += 2) { /* two rows per pass: half the loop overhead */
+      const float xk = x[k], xk1 = x[k + 1];
       const float *w = W + k * N + j; /* W[k, j..j+7] */
+      const float *w1 = w + N;        /* W[k + 1, j..j+7] */
+      P_MAC(a0, xk, w[0]);
+      P_MAC(a1, xk, w[1]);
+      P_MAC(a2, xk, w[2]);
+      P_MAC(a3, xk, w[3]);
+      P_MAC(a4, xk, w[4]);
+      P_MAC(a5, xk, w[5]);
+      P_MAC(a6, xk, w[6]);
+      P_MAC(a7, xk, w[7]);
+      P_MAC(a0, xk1, w1[0]);
+      P_MAC(a1, xk1, w1[1]);
+      P_MAC(a2, xk1, w1[2]);
+      P_MAC(a3, xk1, w1[3]);
+      P_MAC(a4, xk1, w1[4]);
+      P_MAC(a5, xk1, w1[5]);
+      P_MAC(a6, xk1, w1[6]);
+      P_MAC(a7, xk1, w1[7]);
+    }
+    if (k < K) { /* odd K: the last row */
+      const float xk = x[k];
+      const float *w = W + k * N + j;
       P_MAC(a0, xk, w[0]);
       P_MAC(a1, xk, w[1]);
       P_MAC(a2, xk, w[2]);
@@ -490,8 +534,8 @@ ExportCModule export_c(const Agent& agent, const ExportCOptions& options) {
     }
   }
   c += "\n/* The scratch of P_act (RAM): the one mutable global. */\nstatic float P_scratch[PP_WORK_FLOATS];\n";
-  c += kSourceFunctions;
   c += kMac;
+  c += kSourceFunctions;
   if (s.layer_norm) c += kLayerNorm;
   c += options.int8 ? kDenseInt8 : kDenseF32;
 

@@ -89,15 +89,16 @@ const std::string kM7 = "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
 
 // ---- the agent and its cases ----
 
-// obs 3, action 2, h 2 (A = 4), F 4, actor 8 -> 16 -> 12 -> 4: widths that
-// use the C's blocks of 8 and of 4 and its one-output tail.
+// obs 4, action 2, h 2 (A = 4), F 4, actor 9 -> 16 -> 13 -> 4: widths that
+// use the C's blocks of 8 and of 4 and its one-output tail, and odd inputs
+// (9, 13) for the two-rows-per-pass loop's last row.
 RqlConfig small_config(bool layer_norm) {
   RqlConfig c;
-  c.obs_dim = 3;
+  c.obs_dim = 4;
   c.action_dim = 2;
   c.h = 2;
   c.flow_steps = 4;
-  c.actor_hidden_dims = {16, 12};
+  c.actor_hidden_dims = {16, 13};
   c.value_hidden_dims = {8};
   c.ensemble_ct = 1;
   c.batch_size = 4;
@@ -284,29 +285,29 @@ TEST(ExportCTest, HeaderStatesTheInterfaceAndSizes) {
   const ExportCModule m = export_c(a, ExportCOptions{});
   EXPECT_EQ(m.header_name, "rql_policy.h");
   EXPECT_EQ(m.source_name, "rql_policy.c");
-  for (const char* line : {"#define RQL_POLICY_OBS_DIM 3\n", "#define RQL_POLICY_ACTION_DIM 4 ",
+  for (const char* line : {"#define RQL_POLICY_OBS_DIM 4\n", "#define RQL_POLICY_ACTION_DIM 4 ",
                            "#define RQL_POLICY_H 2\n", "#define RQL_POLICY_FLOW_STEPS 4\n",
                            "void rql_policy_act(const float *obs, const float *noise, float *chunk);"})
     EXPECT_NE(m.header.find(line), std::string::npos) << line;
-  // in = 3 + 4 + 1 = 8; kernels 8*16 + 16*12 + 12*4 = 128 + 192 + 48 = 368,
-  // biases 16 + 12 + 4 = 32: 400 floats = 1600 bytes.
-  EXPECT_EQ(m.params, 400);
-  EXPECT_EQ(m.weight_bytes, 1600);
-  EXPECT_EQ(m.work_floats, 8 + 2 * 16 + 4);  // input, two hidden buffers, velocity
-  EXPECT_EQ(m.macs, 368 * 4);                // F = 4 forward passes
-  // With LayerNorm: + (16 + 12) scales and biases = 56 floats (224 bytes).
-  EXPECT_EQ(export_c(test_agent(small_config(true)), ExportCOptions{}).weight_bytes, 1600 + 224);
-  // int8: 368 kernel bytes + 32 scales + 32 biases (float) = 368 + 256.
+  // in = 4 + 4 + 1 = 9; kernels 9*16 + 16*13 + 13*4 = 144 + 208 + 52 = 404,
+  // biases 16 + 13 + 4 = 33: 437 floats = 1748 bytes.
+  EXPECT_EQ(m.params, 437);
+  EXPECT_EQ(m.weight_bytes, 1748);
+  EXPECT_EQ(m.work_floats, 9 + 2 * 16 + 4);  // input, two hidden buffers, velocity
+  EXPECT_EQ(m.macs, 404 * 4);                // F = 4 forward passes
+  // With LayerNorm: + (16 + 13) scales and biases = 58 floats (232 bytes).
+  EXPECT_EQ(export_c(test_agent(small_config(true)), ExportCOptions{}).weight_bytes, 1748 + 232);
+  // int8: 404 kernel bytes + 33 scales + 33 biases (float) = 404 + 264.
   ExportCOptions q;
   q.int8 = true;
-  EXPECT_EQ(export_c(a, q).weight_bytes, 368 + 256);
+  EXPECT_EQ(export_c(a, q).weight_bytes, 404 + 264);
   // --name renames files, functions and macros.
   ExportCOptions named;
   named.name = "arm_policy";
   const ExportCModule n = export_c(a, named);
   EXPECT_EQ(n.header_name, "arm_policy.h");
   EXPECT_NE(n.header.find("void arm_policy_act(const float *obs"), std::string::npos);
-  EXPECT_NE(n.header.find("#define ARM_POLICY_OBS_DIM 3"), std::string::npos);
+  EXPECT_NE(n.header.find("#define ARM_POLICY_OBS_DIM 4"), std::string::npos);
   EXPECT_EQ(n.header.find("rql_policy"), std::string::npos);
   named.name = "9lives";
   EXPECT_THROW(export_c(a, named), Error);
@@ -450,6 +451,38 @@ TEST(ExportCTest, CortexMMatchesAgentActBitForBit) {
       EXPECT_EQ(r.status, 0) << b.name << " int8=" << int8 << ":\n" << r.output;
       EXPECT_NE(r.output.find("RQL_CASES_OK 16"), std::string::npos) << r.output;
     }
+}
+
+// The authors' default actor (4x512 hidden; obs 29, action 8, h 5, F 10:
+// 844,840 parameters, 3.4 MB of float weights) links into the mps2 map's
+// 4 MiB of flash and returns agent_act's chunks bit for bit on the M4.
+TEST(ExportCTest, AuthorsDefaultActorFitsFourMiBAndMatchesOnM4) {
+  SKIP_IN_DOUBLE_BUILD();
+  SKIP_WITHOUT_CORTEX_M_TOOLS();
+  RqlConfig c;  // the authors' actor (docs/spec.md §6); a tiny value net, which the export ignores
+  c.obs_dim = 29;
+  c.action_dim = 8;
+  c.h = 5;
+  c.value_hidden_dims = {8};
+  c.ensemble_ct = 1;
+  c.batch_size = 2;
+  Agent a;
+  ASSERT_EQ(agent_init(a, c), "");
+  const std::string dir = prepare("arm_4x512", a, false, make_cases(a, 2, 3), false);
+  const RunResult build = run(arm_build_cmd(kM4, dir, "check.elf"));
+  ASSERT_EQ(build.status, 0) << build.output;
+  // text + data is what the flash holds: under 4 MiB = 4,194,304 bytes (the
+  // link itself fails past __flash_size).
+  const RunResult size = run("arm-none-eabi-size " + dir + "/check.elf");
+  ASSERT_EQ(size.status, 0) << size.output;
+  long text = 0, data = 0;
+  ASSERT_EQ(std::sscanf(size.output.substr(size.output.find('\n') + 1).c_str(), "%ld %ld", &text, &data), 2)
+      << size.output;
+  EXPECT_GT(text + data, 844840L * 4);  // the weights are all in flash
+  EXPECT_LT(text + data, 4L << 20);
+  const RunResult r = run(qemu_cmd("mps2-an386", dir + "/check.elf"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("RQL_CASES_OK 2"), std::string::npos) << r.output;
 }
 
 TEST(ExportCTest, CortexMNegativeControlFails) {
