@@ -67,6 +67,7 @@ int export_c_main(int argc, char** argv) {
   if (!bad.empty()) throw UsageError("--name " + bad);
 
   Agent agent;
+  CheckpointInfo info;  // of the checkpoint read (none with --untrained)
   if (a.has("untrained")) {
     if (!a.positional.empty()) throw UsageError("give either CHECKPOINT or --untrained CONFIG, not both");
     const std::string path = a.get("untrained", "");
@@ -78,7 +79,7 @@ int export_c_main(int argc, char** argv) {
     opt.origin = "an untrained actor for " + path;
   } else {
     if (a.positional.size() != 1) throw UsageError("expected one CHECKPOINT path; see --help");
-    agent = checkpoint_load(a.positional[0]);
+    agent = checkpoint_load(a.positional[0], &info);
     opt.origin = a.positional[0];
   }
   const ExportCModule m = export_c(agent, opt);
@@ -88,7 +89,9 @@ int export_c_main(int argc, char** argv) {
   std::printf("actor params %ld, weights %ld bytes (%s), scratch %ld floats, %ld MACs per action\n", m.params,
               m.weight_bytes, weights.c_str(), m.work_floats, m.macs);
   if (a.has("int8-checkpoint")) {
-    checkpoint_save(agent_with_int8_target_actor(agent), a.get("int8-checkpoint", ""));
+    CheckpointSaveOptions save;
+    save.run_text = info.run_text;  // trained for the same env and task: `rql eval` finds them
+    checkpoint_save(agent_with_int8_target_actor(agent), a.get("int8-checkpoint", ""), save);
     std::printf("wrote %s (target actor with dequantised int8 kernels)\n", a.get("int8-checkpoint", "").c_str());
   }
   return 0;

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +35,7 @@
 #include "core/layers.h"
 #include "core/rql.h"
 #include "fast/gelu_fast.h"
+#include "io/checkpoint.h"
 #include "io/error.h"
 #include "io/export_c.h"
 #include "io/golden.h"
@@ -351,6 +353,44 @@ TEST(ExportCTest, CommandLineWritesTheModuleAndRejectsBadFlags) {
   const RunResult notckpt = run(rql + " export c " + dir + "/cfg.txt --out " + dir);
   EXPECT_EQ(notckpt.status, 1);
   EXPECT_NE(notckpt.output.find("cfg.txt"), std::string::npos) << notckpt.output;
+}
+
+// --int8-checkpoint: the target actor's kernels become q_kj scale_j with
+// scale_j = max_k |W_kj| / 127 and q_kj = round(W_kj / scale_j) (recomputed
+// here in double); nothing else changes, and the run record (env, task) is
+// carried over so that `rql eval` scores it in the same task.
+TEST(ExportCTest, Int8CheckpointHoldsDequantisedKernelsAndTheRunRecord) {
+  const std::string dir = fresh_dir("int8ckpt");
+  const Agent a = test_agent(small_config(false));
+  CheckpointSaveOptions save;
+  save.run_text = "env=pointmaze-medium\ntask=2\n";
+  checkpoint_save(a, dir + "/f32.bin", save);
+  const RunResult r = run(std::string(RQL_BINARY) + " export c " + dir + "/f32.bin --weights int8 --out " + dir +
+                          " --int8-checkpoint " + dir + "/i8.bin");
+  ASSERT_EQ(r.status, 0) << r.output;
+  CheckpointInfo info;
+  const Agent b = checkpoint_load(dir + "/i8.bin", &info);
+  EXPECT_EQ(info.run_text, save.run_text);
+  EXPECT_EQ(b.actor, a.actor);
+  EXPECT_EQ(b.value, a.value);
+  const MlpShape& s = a.actor_shape.net;
+  const MlpParams pa = mlp_params(s, a.target_actor.data(), 0), pb = mlp_params(s, b.target_actor.data(), 0);
+  long changed = 0;
+  for (int i = 0; i < s.n_layers; ++i) {
+    const int K = i == 0 ? s.in_dim : s.dims[i - 1], N = s.dims[i];
+    for (int j = 0; j < N; ++j) {
+      EXPECT_EQ(pb.b[i][j], pa.b[i][j]);
+      double m = 0;
+      for (int k = 0; k < K; ++k) m = std::max(m, std::fabs(static_cast<double>(pa.W[i][k * N + j])));
+      const double scale = m / 127;
+      for (int k = 0; k < K; ++k) {
+        const double w = pa.W[i][k * N + j], want = std::round(w / scale) * scale;
+        EXPECT_NEAR(pb.W[i][k * N + j], want, 1e-6 * m) << "layer " << i << " k " << k << " j " << j;
+        changed += pb.W[i][k * N + j] != pa.W[i][k * N + j];
+      }
+    }
+  }
+  EXPECT_GT(changed, 0);  // the kernels did move (to the int8 grid)
 }
 
 TEST(ExportCTest, CompilesWarningFreeWithGccAndClang) {
