@@ -160,6 +160,47 @@ void pack_panel(real* packed, int width, const View& B, int p0, int depth, int c
     for (int c = cols; c < width; ++c) packed[p * width + c] = real(0);
 }
 
+// a b + c as the tile kernel computes `acc += a * b`: one fused
+// multiply-add where the target has one (this file contracts), else a
+// product and a sum. Written out because GCC may otherwise vectorise a
+// short running sum as separate products plus in-order sums, which round
+// differently from the fused form.
+inline real mul_add(real a, real b, real c) {
+#if defined(RQL_DOUBLE) && defined(__FP_FAST_FMA)
+  return __builtin_fma(a, b, c);
+#elif !defined(RQL_DOUBLE) && defined(__FP_FAST_FMAF)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// C (rows, NC) <- C + A (rows, depth) B (depth, NC) for NC < kLanes columns,
+// B read in place. Each element gets exactly the tile kernel's operations,
+// acc = a b + acc in depth order starting from C's value, so this path and a
+// zero-padded tile give the same bits.
+template <int NC>
+void narrow_tile(real* C, Index ldc, const real* A, Index a_rs, Index a_ps, const real* B, Index ldb, int rows,
+                 int depth) {
+  for (int r = 0; r < rows; ++r) {
+    real acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = C[r * ldc + c];
+    for (int p = 0; p < depth; ++p) {
+      const real a = A[r * a_rs + p * a_ps];
+      for (int c = 0; c < NC; ++c) acc[c] = mul_add(a, B[p * ldb + c], acc[c]);
+    }
+    for (int c = 0; c < NC; ++c) C[r * ldc + c] = acc[c];
+  }
+}
+
+// narrow_tile<nc> for a run-time nc in 1..NC.
+template <int NC>
+void narrow_columns(int nc, real* C, Index ldc, const real* A, Index a_rs, Index a_ps, const real* B, Index ldb,
+                    int rows, int depth) {
+  if (nc == NC) return narrow_tile<NC>(C, ldc, A, a_rs, a_ps, B, ldb, rows, depth);
+  if constexpr (NC > 1) narrow_columns<NC - 1>(nc, C, ldc, A, a_rs, a_ps, B, ldb, rows, depth);
+}
+
 // C (rows, cols) <- C + A (rows, depth) B (depth, cols); C(r, c) = C[r * ldc + c].
 void gemm_accumulate(real* C, Index ldc, const View& A, const View& B, int rows, int cols, int depth) {
   alignas(64) real packed[kDepthBlock * kMaxCols];  // one B panel
@@ -172,6 +213,14 @@ void gemm_accumulate(real* C, Index ldc, const View& A, const View& B, int rows,
       const int nc = cols - c0 < width ? cols - c0 : width;
       const real* b = B.data + p0 * B.row_stride + c0;
       Index ldb = B.row_stride;
+      if (nc < width && rows < kFewRows && B.col_stride == 1) {
+        // A few rows and fewer than kLanes columns (one action when acting:
+        // the velocity layer, N = A): copying and zero-padding a panel would
+        // cost more than the few products, so B is read in place.
+        narrow_columns<kLanes - 1>(nc, C + c0, ldc, a, A.row_stride, A.col_stride, b, ldb, rows, kc);
+        c0 += nc;
+        continue;
+      }
       if (B.col_stride != 1 || nc < width) {
         pack_panel(packed, width, B, p0, kc, c0, nc);
         b = packed;
