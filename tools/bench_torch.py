@@ -24,7 +24,13 @@ warm-up updates) and, with --act, `us_per_action X` (median of 9
 repetitions, one observation, the EMA actor, F steps, noise draw included).
 """
 import argparse
+import os
 import time
+
+# One thread in the BLAS too: Debian's torch calls libblas.so.3, which is
+# OpenBLAS when libopenblas0 is installed (else the slow reference BLAS), and
+# OpenBLAS starts one thread per core unless told before it loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import torch
 import torch.nn.functional as Fn
