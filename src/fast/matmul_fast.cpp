@@ -35,6 +35,10 @@
 //      one vector of partial sums each (dot_rows): forward with N = 1 (a value
 //      head), backward_input with K = 1 or fewer than kFewRows (8) rows. And
 //      backward_params with N = 1 runs transposed, dW^T (1,K) <- dY^T X.
+//      With fewer than kFewRows rows, the last columns narrower than one
+//      vector are computed from B in place (narrow_tile) instead of from a
+//      zero-padded copy: one action's velocity layer (N = A) paid more for
+//      the copy than for its products.
 // No heap: the packing buffer (32 KiB) and the tail tile are stack arrays.
 // Not here: threads (kernels_fast.h and threads.h split the *_block
 // functions below over a pool), -ffast-math (never), intrinsics.
