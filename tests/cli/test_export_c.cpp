@@ -356,8 +356,8 @@ TEST(ExportCTest, CommandLineWritesTheModuleAndRejectsBadFlags) {
 }
 
 // --int8-checkpoint: the target actor's kernels become q_kj scale_j with
-// scale_j = max_k |W_kj| / 127 and q_kj = round(W_kj / scale_j) (recomputed
-// here in double); nothing else changes, and the run record (env, task) is
+// scale_j = max_k |W_kj| / 127 and q_kj = round(W_kj / scale_j) (in float,
+// as export_c.h documents, recomputed here); nothing else changes, and the run record (env, task) is
 // carried over so that `rql eval` scores it in the same task.
 TEST(ExportCTest, Int8CheckpointHoldsDequantisedKernelsAndTheRunRecord) {
   const std::string dir = fresh_dir("int8ckpt");
@@ -380,12 +380,13 @@ TEST(ExportCTest, Int8CheckpointHoldsDequantisedKernelsAndTheRunRecord) {
     const int K = i == 0 ? s.in_dim : s.dims[i - 1], N = s.dims[i];
     for (int j = 0; j < N; ++j) {
       EXPECT_EQ(pb.b[i][j], pa.b[i][j]);
-      double m = 0;
-      for (int k = 0; k < K; ++k) m = std::max(m, std::fabs(static_cast<double>(pa.W[i][k * N + j])));
-      const double scale = m / 127;
+      float m = 0;
+      for (int k = 0; k < K; ++k) m = std::max(m, std::fabs(static_cast<float>(pa.W[i][k * N + j])));
+      const float scale = m / 127.0f;  // float, as documented in export_c.h
       for (int k = 0; k < K; ++k) {
-        const double w = pa.W[i][k * N + j], want = std::round(w / scale) * scale;
-        EXPECT_NEAR(pb.W[i][k * N + j], want, 1e-6 * m) << "layer " << i << " k " << k << " j " << j;
+        const float w = static_cast<float>(pa.W[i][k * N + j]);
+        const double want = static_cast<double>(std::round(w / scale)) * static_cast<double>(scale);
+        EXPECT_NEAR(pb.W[i][k * N + j], want, 1e-6 * static_cast<double>(m)) << "layer " << i << " k " << k << " j " << j;
         changed += pb.W[i][k * N + j] != pa.W[i][k * N + j];
       }
     }
