@@ -195,6 +195,23 @@ static void P_layernorm(float *x, const float *g, const float *beta, int n) {
 // stay in registers so that each x_k is loaded once per block and the
 // block's weights W[k, j..j+7] are adjacent in memory.
 const char* const kDenseF32 = R"(
+/* One row k of the eight-output block: a0..a7 += xk * W[k, j..j+7]
+ * (w points at W[k, j]). Used only inside P_dense, whose accumulators
+ * a0..a7 it updates. */
+#define P_ROW8(xk, w)            \
+  do {                           \
+    const float x_ = (xk);       \
+    const float *w_ = (w);       \
+    P_MAC(a0, x_, w_[0]);        \
+    P_MAC(a1, x_, w_[1]);        \
+    P_MAC(a2, x_, w_[2]);        \
+    P_MAC(a3, x_, w_[3]);        \
+    P_MAC(a4, x_, w_[4]);        \
+    P_MAC(a5, x_, w_[5]);        \
+    P_MAC(a6, x_, w_[6]);        \
+    P_MAC(a7, x_, w_[7]);        \
+  } while (0)
+
 /* y (N) = x (K) W (K, N) + b (N). acc_j = b_j, then acc_j += x_k W[k, j]
  * for k = 0..K-1 in order (the reference product's order: bit-identical).
  * Eight outputs at a time stay in registers; W[k, j..j+7] are adjacent;
@@ -205,38 +222,10 @@ static void P_dense(float *y, const float *x, const float *W, const float *b, in
     float a0 = b[j], a1 = b[j + 1], a2 = b[j + 2], a3 = b[j + 3];
     float a4 = b[j + 4], a5 = b[j + 5], a6 = b[j + 6], a7 = b[j + 7];
     for (k = 0; k + 2 <= K; k += 2) { /* two rows per pass: half the loop overhead */
-      const float xk = x[k], xk1 = x[k + 1];
-      const float *w = W + k * N + j; /* W[k, j..j+7] */
-      const float *w1 = w + N;        /* W[k + 1, j..j+7] */
-      P_MAC(a0, xk, w[0]);
-      P_MAC(a1, xk, w[1]);
-      P_MAC(a2, xk, w[2]);
-      P_MAC(a3, xk, w[3]);
-      P_MAC(a4, xk, w[4]);
-      P_MAC(a5, xk, w[5]);
-      P_MAC(a6, xk, w[6]);
-      P_MAC(a7, xk, w[7]);
-      P_MAC(a0, xk1, w1[0]);
-      P_MAC(a1, xk1, w1[1]);
-      P_MAC(a2, xk1, w1[2]);
-      P_MAC(a3, xk1, w1[3]);
-      P_MAC(a4, xk1, w1[4]);
-      P_MAC(a5, xk1, w1[5]);
-      P_MAC(a6, xk1, w1[6]);
-      P_MAC(a7, xk1, w1[7]);
+      P_ROW8(x[k], W + k * N + j);
+      P_ROW8(x[k + 1], W + (k + 1) * N + j);
     }
-    if (k < K) { /* odd K: the last row */
-      const float xk = x[k];
-      const float *w = W + k * N + j;
-      P_MAC(a0, xk, w[0]);
-      P_MAC(a1, xk, w[1]);
-      P_MAC(a2, xk, w[2]);
-      P_MAC(a3, xk, w[3]);
-      P_MAC(a4, xk, w[4]);
-      P_MAC(a5, xk, w[5]);
-      P_MAC(a6, xk, w[6]);
-      P_MAC(a7, xk, w[7]);
-    }
+    if (k < K) P_ROW8(x[k], W + k * N + j); /* odd K: the last row */
     y[j] = a0;
     y[j + 1] = a1;
     y[j + 2] = a2;
@@ -267,6 +256,7 @@ static void P_dense(float *y, const float *x, const float *W, const float *b, in
     y[j] = a0;
   }
 }
+#undef P_ROW8
 )";
 
 const char* const kDenseInt8 = R"(
