@@ -49,14 +49,16 @@ TEST(UncaughtExceptionTest, OutOfMemoryIsAMessageNotAnAbort) {
   const std::string out = ::testing::TempDir() + "rql_uncaught_run_" + std::to_string(::getpid());
   // 4096x4096 actor layers: 16.8e6 parameters (67 MB per copy; the update
   // keeps parameters, target, gradient and two Adam moments) under a 256 MB
-  // address-space limit.
+  // address-space limit. The run fails within a second; `timeout` turns a
+  // hang into a failure that says so instead of CTest's 600 s timeout.
   std::string err;
-  const int code = run_shell("ulimit -v 262144; " + std::string(RQL_BINARY) +
+  const int code = run_shell("ulimit -v 262144; timeout 120 " + std::string(RQL_BINARY) +
                                  " train --env bandit --steps 2 --log_interval 1 --eval_interval 0 --batch_size 8"
                                  " --actor_hidden_dims=4096,4096 --value_hidden_dims=8 --ensemble_ct=2 --out " +
                                  out,
                              &err);
   std::system(("rm -rf " + out).c_str());
+  ASSERT_NE(code, 124) << "rql train did not finish in 120 s; stderr:\n" << err;
   EXPECT_NE(code, 128 + SIGABRT) << err;  // std::terminate
   EXPECT_NE(code, 0) << err;
   EXPECT_NE(err.find("rql train:"), std::string::npos) << "exit " << code << ", stderr:\n" << err;
