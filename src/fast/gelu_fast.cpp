@@ -1,7 +1,7 @@
 // gelu_fast.cpp: GELU forward and backward with the vectorisable tanh of
 // tanh_fast.h (compiled with -fno-trapping-math, see CMakeLists.txt). Same
 // formulas, in the same order, as the reference in core/layers.cpp; only the
-// tanh differs (below 3e-7 from libm). In double builds tanh_real is
+// tanh differs (below 2e-7 from libm). In double builds tanh_real is
 // std::tanh, so the two are then identical.
 #include "gelu_fast.h"
 

@@ -18,8 +18,10 @@ using rql::tanh_float;
 
 TEST(GeluFastTest, FastTanhMatchesLibm) {
   // tanh_float (tanh_fast.h) against double-precision std::tanh on a dense
-  // grid over [-12, 12] and at the branch points 0.3 and 9.1: absolute error
-  // below 3e-7 (float's spacing just below 1 is 6e-8: about 5 ulp there).
+  // grid over [-12, 12], at the clamp 9.1 and near 0: absolute error below
+  // 2e-7 (float's spacing just below 1 is 6e-8: about 3 ulp there; measured
+  // 1.2e-7 on a 1e-6 grid, at x = -0.0053, where the result's 1 - 2 / (e + 1)
+  // cancels).
   double worst = 0;
   for (int i = -120000; i <= 120000; ++i) {
     const float x = static_cast<float>(i * 1e-4);
@@ -28,13 +30,12 @@ TEST(GeluFastTest, FastTanhMatchesLibm) {
   for (float x : {0.3f, 0.29999998f, 9.1f, 9.099999f, -0.3f, 1e-30f, -1e-30f}) {
     worst = std::fmax(worst, std::fabs(static_cast<double>(tanh_float(x)) - std::tanh(static_cast<double>(x))));
   }
-  EXPECT_LT(worst, 3e-7);
+  EXPECT_LT(worst, 2e-7);
   EXPECT_EQ(tanh_float(0.0f), 0.0f);
   EXPECT_EQ(tanh_float(20.0f), 1.0f);
   EXPECT_EQ(tanh_float(-20.0f), -1.0f);
   EXPECT_EQ(tanh_float(-2.5f), -tanh_float(2.5f));  // odd
-  // Far outside the grid: no overflow inside either branch (a^11 would
-  // overflow float beyond 3300 and make the blend NaN).
+  // Far outside the grid: the clamp at 9.1 keeps exp's 2^k in range (k <= 27).
   for (float x : {100.0f, 3300.0f, 1e4f, 1e30f, 3.4e38f, INFINITY}) {
     EXPECT_EQ(tanh_float(x), 1.0f) << x;
     EXPECT_EQ(tanh_float(-x), -1.0f) << -x;
@@ -42,8 +43,8 @@ TEST(GeluFastTest, FastTanhMatchesLibm) {
 }
 
 TEST(GeluFastTest, MatchesReference) {
-  // Same formula as the reference, only the tanh differs: |dtanh| < 3e-7
-  // moves gelu by 0.5 |x| 3e-7 and gelu' by at most (0.5 + |x| c (1 + 3a x^2)) 3e-7
+  // Same formula as the reference, only the tanh differs: |dtanh| < 2e-7
+  // moves gelu by 0.5 |x| 2e-7 and gelu' by at most (0.5 + |x| c (1 + 3a x^2)) 2e-7
   // plus a few float roundings of the result; bounded here by 1e-6 (1 + |x|^3).
   // In double builds both use std::tanh and agree exactly.
   rql::Rng r = rql::rng_make(3, rql::kStreamData);
