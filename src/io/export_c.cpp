@@ -95,7 +95,7 @@ const char* const kSourceFunctions = R"(
 /* tanh in float: the fast GELU's tanh of rql-cpp (src/fast/tanh_fast.h),
  * written with a branch (same operations, same results):
  *   |x| < 9.1   1 - 2 / (exp(2|x|) + 1), exp(y) = 2^k exp(r), r = y - k ln 2
- *               (ln 2 in two parts), exp(r) by its Taylor polynomial to r^7
+ *               (ln 2 in two parts), exp(r) by a degree-6 polynomial
  *   otherwise   1 (tanh rounds to 1 in float)
  * then the sign of x. Not libm's tanhf: a board's libm could differ in the
  * last bit, and this costs no call. Within 2e-7 of the exact tanh
@@ -109,11 +109,10 @@ static float P_tanh(float x) {
     const int k = (int)P_madd(0.5f, y, 1.44269504f); /* y >= 0: round half up */
     const float kf = (float)k;
     const float r = P_msub(P_msub(y, kf, 0.693145752f), kf, 1.42860677e-6f);
-    float er = P_madd(0.00138888889f, r, 0.000198412698f);
-    er = P_madd(0.00833333333f, r, er);
-    er = P_madd(0.0416666667f, r, er);
-    er = P_madd(0.166666667f, r, er);
-    er = P_madd(0.5f, r, er);
+    float er = P_madd(0.00837483f, r, 0.0013838162f);
+    er = P_madd(0.041668203f, r, er);
+    er = P_madd(0.1666642f, r, er);
+    er = P_madd(0.4999999f, r, er);
     er = P_madd(1.0f, r, er);
     er = P_madd(1.0f, r, er);
     {
