@@ -12,15 +12,24 @@
 
 namespace rql {
 
+// exp(r) for the reduced argument |r| <= ln 2 / 2 (plus rounding slack):
+// a degree-6 polynomial fitted for relative error on |r| <= 0.3466
+// (tools/fit_exp_poly.py: 9.4e-8 in float arithmetic, rounding included;
+// Taylor needed degree 7), evaluated by Horner. Shared by tanh_float and
+// exp_float; the C export's P_tanh repeats these coefficients in the same
+// order (src/io/export_c.cpp), so a change here must be made there too.
+inline float exp_reduced(float r) {
+  return 1.0f + r * (1.0f + r * (0.4999999f + r * (0.1666642f + r * (0.041668203f +
+         r * (0.00837483f + r * 0.0013838162f)))));
+}
+
 // tanh for float, written so that GCC vectorises the GELU loops (a libm call
 // per element does not vectorise and dominated the update's time: about 20
 // ns each, 2e7 of them per update at the authors' default size).
 //   1. tanh|x| = 1 - 2 / (exp(2|x|) + 1), and exactly 1 beyond |x| = 9.1
 //      (where tanh rounds to 1 in float, as libm's tanhf gives);
 //      exp(y) = 2^k exp(r), k = round(y / ln 2), r = y - k ln 2 (ln 2 split
-//      in two parts, Cody-Waite), exp(r) by a degree-6 polynomial fitted
-//      for relative error on |r| <= 0.3466 (tools/fit_exp_poly.py: 9.4e-8 in
-//      float arithmetic, rounding included; Taylor needed degree 7).
+//      in two parts, Cody-Waite), exp(r) by exp_reduced.
 //   2. the sign is copied back: tanh is odd, and tanh(0) = 1 - 2 / 2 = 0.
 // The error is absolute, not relative: near 0 the subtraction from 1 keeps
 // about 1e-7, so tanh_float(1e-5) has only two correct digits. GELU needs no
@@ -43,8 +52,7 @@ inline float tanh_float(float x) {
   const int k = static_cast<int>(y * 1.44269504f + 0.5f);  // y >= 0: round half up
   const float kf = static_cast<float>(k);
   const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;  // ln2 = 0.693145752 + 1.42860677e-6
-  const float er = 1.0f + r * (1.0f + r * (0.4999999f + r * (0.1666642f + r * (0.041668203f +
-                   r * (0.00837483f + r * 0.0013838162f)))));
+  const float er = exp_reduced(r);
   const uint32_t bits = static_cast<uint32_t>(k + 127) << 23;  // 2^k, k in [0, 27]
 #if defined(__GNUC__)
   const float scale = __builtin_bit_cast(float, bits);  // memcpy would stop GCC vectorising
@@ -63,14 +71,13 @@ inline float tanh_float(float x) {
 //   1. k = round(y / ln 2) by the 1.5 * 2^23 trick (adding and subtracting it
 //      rounds to an integer, to nearest, in float; no libm call);
 //   2. r = y - k ln 2 with ln 2 split in two parts (Cody-Waite), |r| <= 0.35;
-//   3. exp(r) by tanh_float's degree-6 polynomial (9.4e-8 relative);
+//   3. exp(r) by exp_reduced (9.4e-8 relative);
 //   4. times 2^k, built from its exponent bits (k + 127 in [1, 253]).
 // Relative error a few float ulps (tests/fast/test_gelu_fast.cpp).
 inline float exp_float(float y) {
   const float kf = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(y / ln 2)
   const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;
-  const float er = 1.0f + r * (1.0f + r * (0.4999999f + r * (0.1666642f + r * (0.041668203f +
-                   r * (0.00837483f + r * 0.0013838162f)))));
+  const float er = exp_reduced(r);
   const uint32_t bits = static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23;  // 2^k
 #if defined(__GNUC__)
   const float scale = __builtin_bit_cast(float, bits);
