@@ -47,21 +47,26 @@ int run_shell(const std::string& command, std::string* err) {
 TEST(UncaughtExceptionTest, OutOfMemoryIsAMessageNotAnAbort) {
   if (kAsan) GTEST_SKIP() << "AddressSanitizer reserves more address space than the ulimit allows";
   const std::string out = ::testing::TempDir() + "rql_uncaught_run_" + std::to_string(::getpid());
-  // 4096x4096 actor layers: 16.8e6 parameters (67 MB per copy; the update
-  // keeps parameters, target, gradient and two Adam moments) under a 256 MB
-  // address-space limit. The run fails within a second; `timeout` turns a
-  // hang into a failure that says so instead of CTest's 600 s timeout.
+  // 8192x8192 actor layers: 67e6 parameters, 268 MB per copy in float (537
+  // MB in double), so the very first network allocation is larger than the
+  // 256 MB address-space limit and fails before any large block is touched.
+  // The run ends in well under a second. `timeout` turns a hang into a
+  // failure that says so (instead of CTest's 600 s timeout), and the shell
+  // stamps the start and rql's exit, so a hang shows whether rql itself
+  // was still running.
   std::string err;
-  const int code = run_shell("ulimit -v 262144; timeout 120 " + std::string(RQL_BINARY) +
-                                 " train --env bandit --steps 2 --log_interval 1 --eval_interval 0 --batch_size 8"
-                                 " --actor_hidden_dims=4096,4096 --value_hidden_dims=8 --ensemble_ct=2 --out " +
-                                 out,
+  const int code = run_shell("ulimit -v 262144; timeout 120 sh -c 'echo \"start $(date +%s.%N)\" >&2; " +
+                                 std::string(RQL_BINARY) +
+                                 " train --env bandit --episodes 20 --steps 2 --log_interval 1 --eval_interval 0"
+                                 " --batch_size 8 --actor_hidden_dims=8192,8192 --value_hidden_dims=8 --ensemble_ct=2"
+                                 " --out " +
+                                 out + "; rc=$?; echo \"rql exited $rc at $(date +%s.%N)\" >&2; exit $rc'",
                              &err);
   std::system(("rm -rf " + out).c_str());
   ASSERT_NE(code, 124) << "rql train did not finish in 120 s; stderr:\n" << err;
   EXPECT_NE(code, 128 + SIGABRT) << err;  // std::terminate
   EXPECT_NE(code, 0) << err;
-  EXPECT_NE(err.find("rql train:"), std::string::npos) << "exit " << code << ", stderr:\n" << err;
+  EXPECT_NE(err.find("rql train: out of memory"), std::string::npos) << "exit " << code << ", stderr:\n" << err;
 }
 
 }  // namespace

@@ -463,7 +463,9 @@ TEST(CheckpointTest, SectionThatDoesNotFitTheConfigIsNamed) {
 std::vector<unsigned char> with_config(const std::vector<unsigned char>& b, const std::string& text) {
   const uint64_t old_size = get_u64(b, 64 + 16);
   const size_t rest = 64 + 24 + static_cast<size_t>((old_size + 7) / 8 * 8);
-  std::vector<unsigned char> out(b.begin(), b.begin() + 64 + 24);
+  std::vector<unsigned char> out;
+  out.reserve(64 + 24 + text.size() + 8 + (b.size() - rest));  // one allocation (and no GCC 12 -Warray-bounds false positive)
+  out.assign(b.begin(), b.begin() + 64 + 24);
   for (int i = 0; i < 8; ++i) out[64 + 16 + i] = static_cast<unsigned char>(static_cast<uint64_t>(text.size()) >> (8 * i));
   out.insert(out.end(), text.begin(), text.end());
   out.resize(out.size() + (8 - text.size() % 8) % 8, 0);
