@@ -8,9 +8,12 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// Spin-wait rounds before sleeping (a few microseconds): one round is a
-// pause instruction and an atomic load. Kept short: on a machine with more
-// runnable threads than cores, spinning only delays the thread waited for.
+// Spin-wait rounds before sleeping: one round is a pause instruction and an
+// atomic load, 20.5 ns on the benchmark machine (docs/benchmarks.md), so
+// about 40 us in all. Kept short: on a machine with more runnable threads
+// than cores, spinning only delays the thread waited for. 8,000 and 20,000
+// rounds were tried at the default size on 2 threads and changed nothing
+// beyond the machine's noise (docs/benchmarks.md).
 constexpr int kSpinRounds = 2000;
 
 inline void cpu_relax() {

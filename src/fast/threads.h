@@ -7,7 +7,7 @@
 //   2. A job is one function called as task(ctx, part, parts) for every part
 //      in [0, parts), parts = the pool's thread count; part 0 runs on the
 //      calling thread, the others on the workers. pool_run returns when all
-//      parts are done. Between jobs a worker spins for a few microseconds
+//      parts are done. Between jobs a worker spins for about 40 microseconds
 //      before it sleeps on the condition variable, and the caller spins
 //      while it waits: an update posts a job every few tens of
 //      microseconds, and a sleep/wake-up round trip costs about as much.
