@@ -15,10 +15,16 @@
 //      kDepthBlock x (4 vectors) = 32 KiB, stays in the 48 KiB L1 cache while
 //      it is reused for every row tile of C.
 //   2. Columns of C are cut into panels of 4, 2 or 1 SIMD vectors (64, 32, 16
-//      floats with AVX-512). B's panel is read in place when its rows are
-//      contiguous (forward, backward_params); it is copied into a stack buffer
-//      when B is a transpose (backward_input reads W^T) or when the panel is
-//      narrower than one vector (zero-padded, e.g. N = 1, 8, 11, 38's last 6).
+//      floats with AVX-512). B's panel is copied into a stack buffer when B
+//      is a transpose (backward_input reads W^T), when the panel is narrower
+//      than one vector (zero-padded, e.g. N = 1, 8, 11, 38's last 6), or when
+//      B's rows are kAliasStride or more elements apart and the panel serves
+//      more than one row tile. A panel read in place from a 512-wide W has its
+//      rows 2 KiB apart; they fall into 2 of the 64 sets of an 8-way 32 KiB
+//      L1 (Zen 3), so only 16 of its 512 lines stay cached and every row tile
+//      reads it again from L2: 62 GFLOP/s at 256x512x512 against 88 packed on
+//      a Zen 3 with AVX2 (docs/benchmarks.md). Small, narrow-strided B (a
+//      64-wide layer) is still read in place.
 //   3. Rows of C are cut into tiles of kRows (6). One tile, 6 x 4 vectors = 24
 //      accumulators, lives in registers for the whole depth block: each step
 //      loads 4 vectors of B, broadcasts 6 scalars of A and issues 24 FMAs.
@@ -28,8 +34,9 @@
 //      (kept rolled by `#pragma GCC unroll 1` so that it is vectorised, not
 //      unrolled into scalars), unrolls the rest and keeps `acc` in registers
 //      (checked in the assembly: the depth loop is 4 loads, 6 broadcasts and
-//      24 vfmadd231ps on zmm registers). -ffp-contract=fast (this file only,
-//      see CMakeLists.txt) lets it fuse a*b+c into one FMA.
+//      24 vfmadd231ps on zmm registers). Every a*b+c is an explicit
+//      mul_add (a fused multiply-add where the target has one), so each
+//      element gets the same operations whichever tile computes it.
 //   5. Thin shapes where a C tile would be mostly padding, or packing would
 //      cost as much as the product, use dot products of contiguous rows with
 //      one vector of partial sums each (dot_rows): forward with N = 1 (a value
@@ -67,6 +74,7 @@ constexpr int kLanes = kVectorBytes / static_cast<int>(sizeof(real));
 constexpr int kRows = 6;                                  // rows of one C tile
 constexpr int kMaxCols = kTileVectors * kLanes;           // widest C tile
 constexpr int kFewRows = 8;  // backward_input below this many rows: dot products, no packing
+constexpr Index kAliasStride = 256;  // B rows this many elements apart (1 KiB in float) share few L1 sets: pack
 constexpr int kDepthBlock = 32768 / (kMaxCols * static_cast<int>(sizeof(real)));  // B panel: 32 KiB
 
 // A strided read-only view: element (r, c) is data[r * row_stride + c * col_stride].
@@ -75,6 +83,23 @@ struct View {
   Index row_stride;
   Index col_stride;
 };
+
+// a b + c, the one operation of every product here: one fused
+// multiply-add where the target has one, else a product and a sum. Written
+// out, not left to -ffp-contract: GCC 12 with AVX2 compiled the tile kernel
+// of 1 row and 8 columns as vmulps + vaddps and the 6 x 16 one as
+// vfmadd231ps, so the same element rounded differently depending on which
+// tile computed it, and a product cut into blocks (threads) was not
+// bit-identical to the whole one (tests/fast/test_kernels_fast.cpp).
+inline real mul_add(real a, real b, real c) {
+#if defined(RQL_DOUBLE) && defined(__FP_FAST_FMA)
+  return __builtin_fma(a, b, c);
+#elif !defined(RQL_DOUBLE) && defined(__FP_FAST_FMAF)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
 
 // C (ROWS, COLS) <- C + A (ROWS, depth) B (depth, COLS)
 //   C(r, c) = C[r * ldc + c], A(r, p) = A[r * a_rs + p * a_ps], B(p, c) = B[p * ldb + c].
@@ -97,7 +122,7 @@ void tile_kernel(real* C, Index ldc, const real* A, Index a_rs, Index a_ps, cons
       const real a = A[r * a_rs + p * a_ps];
       for (int v = 0; v < V; ++v)
 #pragma GCC unroll 1
-        for (int l = 0; l < kLanes; ++l) acc[r][v][l] += a * b[v * kLanes + l];
+        for (int l = 0; l < kLanes; ++l) acc[r][v][l] = mul_add(a, b[v * kLanes + l], acc[r][v][l]);
     }
   }
   for (int r = 0; r < ROWS; ++r)
@@ -164,21 +189,6 @@ void pack_panel(real* packed, int width, const View& B, int p0, int depth, int c
     for (int c = cols; c < width; ++c) packed[p * width + c] = real(0);
 }
 
-// a b + c as the tile kernel computes `acc += a * b`: one fused
-// multiply-add where the target has one (this file contracts), else a
-// product and a sum. Written out because GCC may otherwise vectorise a
-// short running sum as separate products plus in-order sums, which round
-// differently from the fused form.
-inline real mul_add(real a, real b, real c) {
-#if defined(RQL_DOUBLE) && defined(__FP_FAST_FMA)
-  return __builtin_fma(a, b, c);
-#elif !defined(RQL_DOUBLE) && defined(__FP_FAST_FMAF)
-  return __builtin_fmaf(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-
 // C (rows, NC) <- C + A (rows, depth) B (depth, NC) for NC < kLanes columns,
 // B read in place. Each element gets exactly the tile kernel's operations,
 // acc = a b + acc in depth order starting from C's value, so this path and a
@@ -225,7 +235,7 @@ void gemm_accumulate(real* C, Index ldc, const View& A, const View& B, int rows,
         c0 += nc;
         continue;
       }
-      if (B.col_stride != 1 || nc < width) {
+      if (B.col_stride != 1 || nc < width || (rows > kRows && B.row_stride >= kAliasStride)) {
         pack_panel(packed, width, B, p0, kc, c0, nc);
         b = packed;
         ldb = width;
@@ -260,11 +270,11 @@ void dot_rows(real* dx, const real* W, Index ldw, const real* dy, int n) {
   for (; j0 + kLanes <= n; j0 += kLanes)
     for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 1
-      for (int l = 0; l < kLanes; ++l) part[r][l] += W[r * ldw + j0 + l] * dy[j0 + l];
+      for (int l = 0; l < kLanes; ++l) part[r][l] = mul_add(W[r * ldw + j0 + l], dy[j0 + l], part[r][l]);
   for (int r = 0; r < ROWS; ++r) {
     real s = 0;
     for (int l = 0; l < kLanes; ++l) s += part[r][l];
-    for (int j = j0; j < n; ++j) s += W[r * ldw + j] * dy[j];
+    for (int j = j0; j < n; ++j) s = mul_add(W[r * ldw + j], dy[j], s);
     dx[r] += s;
   }
 }
