@@ -121,11 +121,11 @@ void gelu_fwd_task(void* ctx, int part, int parts) {
   const Job& j = *static_cast<const Job*>(ctx);
   int e0, e1;
   split(static_cast<int>(j.n), 64, part, parts, e0, e1);
-  gelu_forward_fast(j.out + e0, j.in1 + e0, e1 - e0);
+  gelu_forward_fma(j.out + e0, j.in1 + e0, e1 - e0);
 }
 void gelu_fwd(void* ctx, real* y, const real* x, long n) {
   ThreadPool* pool = pool_for(ctx, static_cast<double>(n), kMinElements);
-  if (!pool) return gelu_forward_fast(y, x, n);
+  if (!pool) return gelu_forward_fma(y, x, n);
   Job j{y, nullptr, nullptr, x, nullptr, nullptr, nullptr, nullptr, n, 0, 0, 0};
   pool_run(*pool, gelu_fwd_task, &j);
 }

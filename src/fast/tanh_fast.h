@@ -12,15 +12,35 @@
 
 namespace rql {
 
+// c + a b. Chained (kFused false): the product rounded, then the sum, as
+// written; this is what the C export repeats (P_madd), so the chained forms
+// below are its reference. Fused (kFused true): one rounding, through
+// __builtin_fmaf, which GCC vectorises into vfmadd where the target has FMA
+// (x86-64-v3, AVX-512); on a target without it the fused forms fall back to
+// the chained ones (__FP_FAST_FMAF unset), not to a slow library fmaf.
+// gelu_fast.cpp is compiled with -ffp-contract=off, so nothing else fuses.
+template <bool kFused>
+inline float madd(float a, float b, float c) {
+#if defined(__FP_FAST_FMAF)
+  if constexpr (kFused) return __builtin_fmaf(a, b, c);
+#endif
+  return a * b + c;
+}
+
 // exp(r) for the reduced argument |r| <= ln 2 / 2 (plus rounding slack):
 // a degree-6 polynomial fitted for relative error on |r| <= 0.3466
 // (tools/fit_exp_poly.py: 9.4e-8 in float arithmetic, rounding included;
 // Taylor needed degree 7), evaluated by Horner. Shared by tanh_float and
 // exp_float; the C export's P_tanh repeats these coefficients in the same
 // order (src/io/export_c.cpp), so a change here must be made there too.
+template <bool kFused = false>
 inline float exp_reduced(float r) {
-  return 1.0f + r * (1.0f + r * (0.4999999f + r * (0.1666642f + r * (0.041668203f +
-         r * (0.00837483f + r * 0.0013838162f)))));
+  float p = madd<kFused>(r, 0.0013838162f, 0.00837483f);
+  p = madd<kFused>(r, p, 0.041668203f);
+  p = madd<kFused>(r, p, 0.1666642f);
+  p = madd<kFused>(r, p, 0.4999999f);
+  p = madd<kFused>(r, p, 1.0f);
+  return madd<kFused>(r, p, 1.0f);
 }
 
 // tanh for float, written so that GCC vectorises the GELU loops (a libm call
@@ -46,13 +66,17 @@ inline float exp_reduced(float r) {
 // Measured error against std::tanh over [-12, 12] (tests/fast/test_gelu_fast.cpp,
 // GeluFastTest.FastTanhMatchesLibm): 1.2e-7 absolute, at x = -0.0053. The
 // double build uses std::tanh.
+// tanh_float<true> is the same with fused multiply-adds (madd above): fewer
+// instructions, not the export's bits; the fast GELU kernels use it.
+template <bool kFused = false>
 inline float tanh_float(float x) {
   const float a = std::fabs(x);
   const float y = 2.0f * (a < 9.1f ? a : 9.1f);
-  const int k = static_cast<int>(y * 1.44269504f + 0.5f);  // y >= 0: round half up
+  const int k = static_cast<int>(madd<kFused>(y, 1.44269504f, 0.5f));  // y >= 0: round half up
   const float kf = static_cast<float>(k);
-  const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;  // ln2 = 0.693145752 + 1.42860677e-6
-  const float er = exp_reduced(r);
+  // r = (y - k ln2_hi) - k ln2_lo, ln2 = 0.693145752 + 1.42860677e-6 (-kf is exact)
+  const float r = madd<kFused>(-kf, 1.42860677e-6f, madd<kFused>(-kf, 0.693145752f, y));
+  const float er = exp_reduced<kFused>(r);
   const uint32_t bits = static_cast<uint32_t>(k + 127) << 23;  // 2^k, k in [0, 27]
 #if defined(__GNUC__)
   const float scale = __builtin_bit_cast(float, bits);  // memcpy would stop GCC vectorising
@@ -62,7 +86,7 @@ inline float tanh_float(float x) {
 #endif
   // At the clamp, 2 / (exp(18.2) + 1) = 2.5e-8 is below half an ulp of 1
   // (2^-25 = 3e-8), so the result is exactly 1 beyond 9.1.
-  const float t = 1.0f - 2.0f / (er * scale + 1.0f);
+  const float t = 1.0f - 2.0f / (er * scale + 1.0f);  // scale is 2^k: the product is exact
   return x < 0.0f ? -t : t;
 }
 
@@ -74,10 +98,12 @@ inline float tanh_float(float x) {
 //   3. exp(r) by exp_reduced (9.4e-8 relative);
 //   4. times 2^k, built from its exponent bits (k + 127 in [1, 253]).
 // Relative error a few float ulps (tests/fast/test_gelu_fast.cpp).
+// exp_float<true>: the same with fused multiply-adds (madd above).
+template <bool kFused = false>
 inline float exp_float(float y) {
-  const float kf = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(y / ln 2)
-  const float r = (y - kf * 0.693145752f) - kf * 1.42860677e-6f;
-  const float er = exp_reduced(r);
+  const float kf = madd<kFused>(y, 1.44269504f, 12582912.0f) - 12582912.0f;  // round(y / ln 2)
+  const float r = madd<kFused>(-kf, 1.42860677e-6f, madd<kFused>(-kf, 0.693145752f, y));
+  const float er = exp_reduced<kFused>(r);
   const uint32_t bits = static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23;  // 2^k
 #if defined(__GNUC__)
   const float scale = __builtin_bit_cast(float, bits);
