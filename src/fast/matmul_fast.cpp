@@ -46,6 +46,9 @@
 //      vector are computed from B in place (narrow_tile) instead of from a
 //      zero-padded copy: one action's velocity layer (N = A) paid more for
 //      the copy than for its products.
+//   6. One row of C (one action) reads B row after row, in chunks of up to
+//      8 vectors held in registers (stream_row), not panel by panel down
+//      B's columns; see gemm_accumulate.
 // No heap: the packing buffer (32 KiB) and the tail tile are stack arrays.
 // Not here: threads (kernels_fast.h and threads.h split the *_block
 // functions below over a pool), -ffast-math (never), intrinsics.
@@ -215,26 +218,54 @@ void narrow_columns(int nc, real* C, Index ldc, const real* A, Index a_rs, Index
   if constexpr (NC > 1) narrow_columns<NC - 1>(nc, C, ldc, A, a_rs, a_ps, B, ldb, rows, depth);
 }
 
-// c (cols) <- c + a (depth) B (depth, cols), B(p, j) = B[p * ldb + j]: one
-// row, B read row after row as it lies in memory (c stays in L1). Each c[j]
-// gets the tile kernel's operations in the same order, so the bits are the
-// same as a tile's.
-void stream_row(real* c, const real* a, Index a_ps, const real* B, Index ldb, int cols, int depth) {
+// c (V vectors) <- c + a (depth) B (depth, V vectors), B(p, j) = B[p * ldb + j]:
+// one row of C in registers, B's rows read in order.
+template <int V>
+void row_chunk(real* c, const real* a, Index a_ps, const real* B, Index ldb, int depth) {
+  real acc[V][kLanes];
+  for (int v = 0; v < V; ++v)
+#pragma GCC unroll 1
+    for (int l = 0; l < kLanes; ++l) acc[v][l] = c[v * kLanes + l];
   for (int p = 0; p < depth; ++p) {
     const real ap = a[p * a_ps];
     const real* b = B + p * ldb;
-    for (int j = 0; j < cols; ++j) c[j] = mul_add(ap, b[j], c[j]);
+    for (int v = 0; v < V; ++v)
+#pragma GCC unroll 1
+      for (int l = 0; l < kLanes; ++l) acc[v][l] = mul_add(ap, b[v * kLanes + l], acc[v][l]);
   }
+  for (int v = 0; v < V; ++v)
+#pragma GCC unroll 1
+    for (int l = 0; l < kLanes; ++l) c[v * kLanes + l] = acc[v][l];
+}
+
+// c (cols) <- c + a (depth) B (depth, cols): chunks of 8 vectors, then one
+// of 1..7, then 1..kLanes-1 columns (narrow_tile). Each c[j] gets the tile
+// kernel's operations in the same order, so the bits are a tile's.
+void stream_row(real* c, const real* a, Index a_ps, const real* B, Index ldb, int cols, int depth) {
+  int c0 = 0;
+  for (; c0 + 8 * kLanes <= cols; c0 += 8 * kLanes) row_chunk<8>(c + c0, a, a_ps, B + c0, ldb, depth);
+  switch ((cols - c0) / kLanes) {
+    case 7: row_chunk<7>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 6: row_chunk<6>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 5: row_chunk<5>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 4: row_chunk<4>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 3: row_chunk<3>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 2: row_chunk<2>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    case 1: row_chunk<1>(c + c0, a, a_ps, B + c0, ldb, depth); break;
+    default: break;
+  }
+  c0 += (cols - c0) / kLanes * kLanes;
+  if (c0 < cols) narrow_columns<kLanes - 1>(cols - c0, c + c0, 0, a, 0, a_ps, B + c0, ldb, 1, depth);
 }
 
 // C (rows, cols) <- C + A (rows, depth) B (depth, cols); C(r, c) = C[r * ldc + c].
 void gemm_accumulate(real* C, Index ldc, const View& A, const View& B, int rows, int cols, int depth) {
   if (rows == 1 && B.col_stride == 1) {
     // One row (one action's layers; backward_params of a value head): a
-    // tile would read B's panels down their columns, one cache line per row
-    // of B, 2 KiB apart for a 512-wide W, which no prefetcher follows
-    // across pages (1x512x512 ran at 7 GFLOP/s on a Zen 3); streaming B's
-    // rows whole reads it at memory speed.
+    // 16-wide tile read B's panels down their columns, one cache line per
+    // row of B, 2 KiB apart for a 512-wide W (1x512x512 forward ran at 7
+    // GFLOP/s on a Zen 3, 23 this way), and kept only 2 accumulator chains
+    // going for a 64-wide layer.
     stream_row(C, A.data, A.col_stride, B.data, B.row_stride, cols, depth);
     return;
   }
