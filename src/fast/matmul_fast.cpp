@@ -353,8 +353,13 @@ void dot_many(real* y, const real* A, Index lda, const real* x, int rows, int n)
 void matmul_forward_fast_block(real* Y, const real* X, const real* W, const real* b, int M, int K, int N, int i0,
                                int i1, int j0, int j1) {
   (void)M;
-  for (int i = i0; i < i1; ++i)
-    for (int j = j0; j < j1; ++j) Y[Index(i) * N + j] = b ? b[j] : real(0);  // Y (M,N) = b
+  for (int i = i0; i < i1; ++i) {  // Y (M,N) = b, or 0
+    real* y = Y + Index(i) * N;
+    if (b)
+      for (int j = j0; j < j1; ++j) y[j] = b[j];
+    else
+      for (int j = j0; j < j1; ++j) y[j] = real(0);
+  }
   if (i1 <= i0 || j1 <= j0) return;
   if (N == 1) {
     // One output column (a value head): Y[i] <- Y[i] + X[i, :] . W, W is (K).
