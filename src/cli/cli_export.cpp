@@ -30,7 +30,7 @@ const char* const kHelp =
     "The code is float only (no double, no malloc, libc: <math.h> sqrtf/fabsf), static\n"
     "const weights, one documented static scratch. Compiled with -ffp-contract=off\n"
     "(implied by gcc -std=c99) it returns bit for bit what rql-cpp's agent_act returns\n"
-    "with the reference matmul and the fast GELU tanh, on the host and on Cortex-M\n"
+    "with the reference matmul and the chained fast tanh, on the host and on Cortex-M\n"
     "(tests/cli/test_export_c.cpp). Call rql_policy_act once every h control steps and\n"
     "execute the chunk's h actions open loop. Walk-through, footprint and speed of\n"
     "64x64 .. 4x512 actors on Cortex-M4/M7: docs/embedded.md.\n\n"

@@ -92,7 +92,7 @@ void P_noise(P_rng *rng, float *noise);
 const char* const kSourceFunctions = R"(
 /* ---- Kernels ---- */
 
-/* tanh in float: the fast GELU's tanh of rql-cpp (src/fast/tanh_fast.h),
+/* tanh in float: rql-cpp's chained tanh_float (src/fast/tanh_fast.h),
  * written with a branch (same operations, same results):
  *   |x| < 9.1   1 - 2 / (exp(2|x|) + 1), exp(y) = 2^k exp(r), r = y - k ln 2
  *               (ln 2 in two parts), exp(r) by a degree-6 polynomial
@@ -453,7 +453,7 @@ ExportCModule export_c(const Agent& agent, const ExportCOptions& options) {
        " * RAM PP_WORK_FLOATS floats of scratch (P_scratch, the one mutable global,\n"
        " * used by P_act only); the stack holds no arrays. Float only: no double\n"
        " * arithmetic anywhere, no malloc; libc: <math.h> (sqrtf, fabsf) and <stdint.h>.\n"
-       " * Bit-identical to rql-cpp's agent_act (reference matmul, fast GELU tanh)\n"
+       " * Bit-identical to rql-cpp's agent_act (reference matmul, chained fast tanh)\n"
        " * when compiled without FMA contraction: -ffp-contract=off (gcc's -std=c99\n"
        " * implies it; for clang the source carries #pragma STDC FP_CONTRACT OFF).\n"
        " */\n";

@@ -15,7 +15,7 @@
 //
 // Numbers. The generated code is bit-identical to agent_act computed with
 // the reference matrix product (core/matmul_ref.cpp: bias first, then the
-// inputs in index order) and the fast GELU's tanh (fast/tanh_fast.h), when
+// inputs in index order) and the chained tanh_float (fast/tanh_fast.h), when
 // compiled without contraction (-ffp-contract=off; gcc's -std=c99 implies
 // it, clang honours the pragma the file carries): every operation is the
 // same IEEE single-precision operation in the same order. The tanh is not

@@ -4,7 +4,7 @@
 //
 // Why bit-identity (no tolerance) is the right expectation:
 //   1. agent_act here runs with the reference matrix product (bias, then the
-//      inputs in index order) and the fast GELU's tanh (tanh_fast.h), both
+//      inputs in index order) and the chained tanh_float (tanh_fast.h), both
 //      compiled without contraction (-ffp-contract=off, CMakeLists.txt).
 //   2. The C performs the same IEEE single-precision operations in the same
 //      order (export_c.cpp says which line each mirrors), compiled here with
@@ -124,7 +124,8 @@ void fast_gelu(void*, real* y, const real* x, long n) { gelu_forward_fast(y, x, 
 void fast_gelu_backward(void*, real* dx, const real* dy, const real* x, long n) { gelu_backward_fast(dx, dy, x, n); }
 
 // The kernel set whose arithmetic the C module reproduces (export_c.h): the
-// reference set with the fast GELU.
+// reference set with gelu_forward_fast (the chained tanh_float; the fast
+// set's own forward, gelu_forward_fma, fuses its multiply-adds).
 const Kernels& kernels_like_export() {
   static const Kernels k = [] {
     Kernels r = kernels_reference();
