@@ -264,7 +264,7 @@ void gemm_accumulate(real* C, Index ldc, const View& A, const View& B, int rows,
     // One row (one action's layers; backward_params of a value head): a
     // 16-wide tile read B's panels down their columns, one cache line per
     // row of B, 2 KiB apart for a 512-wide W (1x512x512 forward ran at 7
-    // GFLOP/s on a Zen 3, 23 this way), and kept only 2 accumulator chains
+    // GFLOP/s on a Zen 3, 20-25 this way), and kept only 2 accumulator chains
     // going for a 64-wide layer.
     stream_row(C, A.data, A.col_stride, B.data, B.row_stride, cols, depth);
     return;
