@@ -30,10 +30,10 @@ inline float madd(float a, float b, float c) {
 // exp(r) for the reduced argument |r| <= ln 2 / 2 (plus rounding slack):
 // a degree-6 polynomial fitted for relative error on |r| <= 0.3466
 // (tools/fit_exp_poly.py: 9.4e-8 in float arithmetic, rounding included;
-// Taylor needed degree 7), evaluated by Horner. Shared by tanh_float and
-// exp_float; the C export's P_tanh repeats these coefficients in the same
-// order (src/io/export_c.cpp), so a change here must be made there too.
-template <bool kFused = false>
+// Taylor needed degree 7), evaluated by Horner. Used by exp_nonneg_plus; the C
+// export's P_tanh repeats these coefficients in the same order
+// (src/io/export_c.cpp), so a change here must be made there too.
+template <bool kFused>
 inline float exp_reduced(float r) {
   float p = madd<kFused>(r, 0.0013838162f, 0.00837483f);
   p = madd<kFused>(r, p, 0.041668203f);
@@ -41,6 +41,35 @@ inline float exp_reduced(float r) {
   p = madd<kFused>(r, p, 0.4999999f);
   p = madd<kFused>(r, p, 1.0f);
   return madd<kFused>(r, p, 1.0f);
+}
+
+// exp(y) + c for float y in [0, 87] (the caller clamps; beyond, 2^k would
+// leave the float range), written so that GCC vectorises it:
+//   1. k = round(y / ln 2), as the truncation of y / ln 2 + 1/2 (y >= 0);
+//   2. r = y - k ln 2 with ln 2 split in two parts (Cody-Waite), |r| <= 0.35
+//      (-k is exact, so c - k ln2 is one multiply-add);
+//   3. exp(r) by exp_reduced (9.4e-8 relative);
+//   4. times 2^k, built from its exponent bits (k + 127 in [127, 253]), plus
+//      c: the product is exact (a power of 2, no overflow for y <= 87), so
+//      the fused and the chained last step round the same sum once.
+// kFused false: the chained operations tanh_float (and so the C export's
+// P_tanh) performs; true: fused multiply-adds, for the fast GELU kernels.
+// Relative error a few float ulps (tests/fast/test_kernels_fast.cpp).
+template <bool kFused>
+inline float exp_nonneg_plus(float y, float c) {
+  const int k = static_cast<int>(madd<kFused>(y, 1.44269504f, 0.5f));  // y >= 0: round half up
+  const float kf = static_cast<float>(k);
+  // r = (y - k ln2_hi) - k ln2_lo, ln2 = 0.693145752 + 1.42860677e-6
+  const float r = madd<kFused>(-kf, 1.42860677e-6f, madd<kFused>(-kf, 0.693145752f, y));
+  const float er = exp_reduced<kFused>(r);
+  const uint32_t bits = static_cast<uint32_t>(k + 127) << 23;  // 2^k
+#if defined(__GNUC__)
+  const float scale = __builtin_bit_cast(float, bits);  // memcpy would stop GCC vectorising
+#else
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+#endif
+  return madd<kFused>(er, scale, c);
 }
 
 // tanh for float, written so that GCC vectorises the GELU loops (a libm call
@@ -51,6 +80,8 @@ inline float exp_reduced(float r) {
 //      exp(y) = 2^k exp(r), k = round(y / ln 2), r = y - k ln 2 (ln 2 split
 //      in two parts, Cody-Waite), exp(r) by exp_reduced.
 //   2. the sign is copied back: tanh is odd, and tanh(0) = 1 - 2 / 2 = 0.
+// It is the chained exp_nonneg_plus: the C export's P_tanh performs the same
+// operations in the same order (src/io/export_c.cpp).
 // The error is absolute, not relative: near 0 the subtraction from 1 keeps
 // about 1e-7, so tanh_float(1e-5) has only two correct digits. GELU needs no
 // better: it uses 1 + tanh(u), which the subtraction does not harm. (An odd
@@ -66,52 +97,13 @@ inline float exp_reduced(float r) {
 // Measured error against std::tanh over [-12, 12] (tests/fast/test_gelu_fast.cpp,
 // GeluFastTest.FastTanhMatchesLibm): 1.2e-7 absolute, at x = -0.0053. The
 // double build uses std::tanh.
-// tanh_float<true> is the same with fused multiply-adds (madd above): fewer
-// instructions, not the export's bits; the fast GELU kernels use it.
-template <bool kFused = false>
 inline float tanh_float(float x) {
   const float a = std::fabs(x);
   const float y = 2.0f * (a < 9.1f ? a : 9.1f);
-  const int k = static_cast<int>(madd<kFused>(y, 1.44269504f, 0.5f));  // y >= 0: round half up
-  const float kf = static_cast<float>(k);
-  // r = (y - k ln2_hi) - k ln2_lo, ln2 = 0.693145752 + 1.42860677e-6 (-kf is exact)
-  const float r = madd<kFused>(-kf, 1.42860677e-6f, madd<kFused>(-kf, 0.693145752f, y));
-  const float er = exp_reduced<kFused>(r);
-  const uint32_t bits = static_cast<uint32_t>(k + 127) << 23;  // 2^k, k in [0, 27]
-#if defined(__GNUC__)
-  const float scale = __builtin_bit_cast(float, bits);  // memcpy would stop GCC vectorising
-#else
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-#endif
   // At the clamp, 2 / (exp(18.2) + 1) = 2.5e-8 is below half an ulp of 1
   // (2^-25 = 3e-8), so the result is exactly 1 beyond 9.1.
-  const float t = 1.0f - 2.0f / (er * scale + 1.0f);  // scale is 2^k: the product is exact
+  const float t = 1.0f - 2.0f / exp_nonneg_plus<false>(y, 1.0f);
   return x < 0.0f ? -t : t;
-}
-
-// exp(y) for float y in [-87, 87] (the caller clamps; beyond, 2^k below
-// would leave the normal range), written so that GCC vectorises it:
-//   1. k = round(y / ln 2) by the 1.5 * 2^23 trick (adding and subtracting it
-//      rounds to an integer, to nearest, in float; no libm call);
-//   2. r = y - k ln 2 with ln 2 split in two parts (Cody-Waite), |r| <= 0.35;
-//   3. exp(r) by exp_reduced (9.4e-8 relative);
-//   4. times 2^k, built from its exponent bits (k + 127 in [1, 253]).
-// Relative error a few float ulps (tests/fast/test_gelu_fast.cpp).
-// exp_float<true>: the same with fused multiply-adds (madd above).
-template <bool kFused = false>
-inline float exp_float(float y) {
-  const float kf = madd<kFused>(y, 1.44269504f, 12582912.0f) - 12582912.0f;  // round(y / ln 2)
-  const float r = madd<kFused>(-kf, 1.42860677e-6f, madd<kFused>(-kf, 0.693145752f, y));
-  const float er = exp_reduced<kFused>(r);
-  const uint32_t bits = static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23;  // 2^k
-#if defined(__GNUC__)
-  const float scale = __builtin_bit_cast(float, bits);
-#else
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-#endif
-  return er * scale;
 }
 
 // tanh as the fast GELU computes it: tanh_float in float builds, std::tanh

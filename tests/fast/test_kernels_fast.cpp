@@ -3,8 +3,8 @@
 //   MatmulBlockTest        a product computed block by block (matmul_fast.h's
 //                          *_block functions) equals the whole call BIT FOR
 //                          BIT, over awkward shapes and splits (every path).
-//   GeluExpTest            the exp form of the fast GELU backward against
-//                          the reference, and exp_float against libm.
+//   GeluExpTest            the sigmoid form of the fast GELU backward against
+//                          the reference, and exp_nonneg_plus against libm.
 //   LayerNormFastTest      fast LayerNorm against the reference.
 //   FastKernelsThreadsTest whole RQL updates and action sampling on 1, 2 and
 //                          3 threads: parameters, Adam moments, targets and
@@ -106,25 +106,29 @@ TEST(MatmulBlockTest, BlocksAreBitIdenticalToTheWholeProduct) {
 // -------------------------------------------------------------------- GELU --
 
 #ifndef RQL_DOUBLE
-TEST(GeluExpTest, ExpFloatMatchesLibm) {
-  // Relative error against double exp over the whole clamped range. Bound: the
+TEST(GeluExpTest, ExpNonnegMatchesLibm) {
+  // Relative error against double exp over the whole range [0, 87], chained
+  // (tanh_float's, the C export's) and fused (the fast GELU's). Bound: the
   // polynomial's truncation (< 1e-8) plus about ten float roundings of
   // 6e-8 each in the reduction and Horner steps: 1e-6 leaves room, and is
   // still 30x tighter than a wrong coefficient or range reduction gives.
-  double worst = 0;
-  for (int i = -87000; i <= 87000; ++i) {
+  double worst = 0, worst_fused = 0;
+  for (int i = 0; i <= 87000; ++i) {
     const float y = static_cast<float>(i) * 1e-3f;
     const double e = std::exp(static_cast<double>(y));
-    worst = std::fmax(worst, std::fabs(static_cast<double>(exp_float(y)) - e) / e);
+    worst = std::fmax(worst, std::fabs(static_cast<double>(exp_nonneg_plus<false>(y, 0.0f)) - e) / e);
+    worst_fused = std::fmax(worst_fused, std::fabs(static_cast<double>(exp_nonneg_plus<true>(y, 0.0f)) - e) / e);
   }
   EXPECT_LT(worst, 1e-6);
-  EXPECT_EQ(exp_float(0.0f), 1.0f);
+  EXPECT_LT(worst_fused, 1e-6);
+  EXPECT_EQ(exp_nonneg_plus<false>(0.0f, 0.0f), 1.0f);
+  EXPECT_EQ(exp_nonneg_plus<true>(0.0f, 0.0f), 1.0f);
 }
 #endif
 
 TEST(GeluExpTest, BackwardMatchesReference) {
   // 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)) exactly; in float the two
-  // computations differ by their roundings and exp_float's error: the bound of
+  // computations differ by their roundings and exp_nonneg_plus's error: the bound of
   // GeluFastTest.MatchesReference (1e-6 (1 + |x|), 1e-6 (1 + |x|^3)) covers both.
   // In double builds the exp form is the reference formula: exactly equal.
   Rng r = rng_make(4, kStreamData);
