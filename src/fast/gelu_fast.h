@@ -19,6 +19,8 @@ void gelu_backward_fast(real* dx, const real* dy, const real* x, long n);
 // (docs/benchmarks.md); within 1e-6 (1 + |x|) of the reference
 // (tests/fast/test_gelu_fast.cpp). Not the C export's arithmetic: that is
 // gelu_forward_fast's, chained. Double builds: gelu_forward_fast.
+// Infinite inputs: +inf gives NaN (inf - inf) and -inf gives -inf, where the
+// reference gives inf and NaN; finite inputs stay finite.
 void gelu_forward_fma(real* y, const real* x, long n);
 
 // GELU's backward through the same q = sigmoid(-2|u|) as gelu_forward_fma:
