@@ -35,8 +35,8 @@
 //      unrolled into scalars), unrolls the rest and keeps `acc` in registers
 //      (checked in the assembly: the depth loop is 4 loads, 6 broadcasts and
 //      24 vfmadd231ps on zmm registers). Every a*b+c is an explicit
-//      mul_add (a fused multiply-add where the target has one), so each
-//      element gets the same operations whichever tile computes it.
+//      mul_add (mul_add.h: a fused multiply-add where the target has one),
+//      so each element gets the same operations whichever tile computes it.
 //   5. Thin shapes where a C tile would be mostly padding, or packing would
 //      cost as much as the product, use dot products of contiguous rows with
 //      one vector of partial sums each (dot_rows): forward with N = 1 (a value
@@ -55,6 +55,7 @@
 #include <cstddef>
 
 #include "matmul_fast.h"
+#include "mul_add.h"
 
 namespace rql {
 namespace {
@@ -86,23 +87,6 @@ struct View {
   Index row_stride;
   Index col_stride;
 };
-
-// a b + c, the one operation of every product here: one fused
-// multiply-add where the target has one, else a product and a sum. Written
-// out, not left to -ffp-contract: GCC 12 with AVX2 compiled the tile kernel
-// of 1 row and 8 columns as vmulps + vaddps and the 6 x 16 one as
-// vfmadd231ps, so the same element rounded differently depending on which
-// tile computed it, and a product cut into blocks (threads) was not
-// bit-identical to the whole one (tests/fast/test_kernels_fast.cpp).
-inline real mul_add(real a, real b, real c) {
-#if defined(RQL_DOUBLE) && defined(__FP_FAST_FMA)
-  return __builtin_fma(a, b, c);
-#elif !defined(RQL_DOUBLE) && defined(__FP_FAST_FMAF)
-  return __builtin_fmaf(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
 
 // C (ROWS, COLS) <- C + A (ROWS, depth) B (depth, COLS)
 //   C(r, c) = C[r * ldc + c], A(r, p) = A[r * a_rs + p * a_ps], B(p, c) = B[p * ldb + c].
@@ -238,23 +222,22 @@ void row_chunk(real* c, const real* a, Index a_ps, const real* B, Index ldb, int
     for (int l = 0; l < kLanes; ++l) c[v * kLanes + l] = acc[v][l];
 }
 
+// row_chunk<nv> for a run-time nv in 1..V.
+template <int V>
+void row_chunk_of(int nv, real* c, const real* a, Index a_ps, const real* B, Index ldb, int depth) {
+  if (nv == V) return row_chunk<V>(c, a, a_ps, B, ldb, depth);
+  if constexpr (V > 1) row_chunk_of<V - 1>(nv, c, a, a_ps, B, ldb, depth);
+}
+
 // c (cols) <- c + a (depth) B (depth, cols): chunks of 8 vectors, then one
 // of 1..7, then 1..kLanes-1 columns (narrow_tile). Each c[j] gets the tile
 // kernel's operations in the same order, so the bits are a tile's.
 void stream_row(real* c, const real* a, Index a_ps, const real* B, Index ldb, int cols, int depth) {
   int c0 = 0;
   for (; c0 + 8 * kLanes <= cols; c0 += 8 * kLanes) row_chunk<8>(c + c0, a, a_ps, B + c0, ldb, depth);
-  switch ((cols - c0) / kLanes) {
-    case 7: row_chunk<7>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 6: row_chunk<6>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 5: row_chunk<5>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 4: row_chunk<4>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 3: row_chunk<3>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 2: row_chunk<2>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    case 1: row_chunk<1>(c + c0, a, a_ps, B + c0, ldb, depth); break;
-    default: break;
-  }
-  c0 += (cols - c0) / kLanes * kLanes;
+  const int nv = (cols - c0) / kLanes;
+  if (nv > 0) row_chunk_of<7>(nv, c + c0, a, a_ps, B + c0, ldb, depth);
+  c0 += nv * kLanes;
   if (c0 < cols) narrow_columns<kLanes - 1>(cols - c0, c + c0, 0, a, 0, a_ps, B + c0, ldb, 1, depth);
 }
 

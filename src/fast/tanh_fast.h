@@ -1,7 +1,9 @@
-// tanh_fast.h: a float tanh that GCC vectorises, for the fast GELU kernel.
-// A speed trick, so it lives in the speed layer: the core's reference GELU
-// calls std::tanh. tests/fast/test_gelu_fast.cpp holds it within 2e-7 of
-// libm and the fast GELU equal to the reference one.
+// tanh_fast.h: vectorisable exp and tanh in float, for GELU. A speed
+// trick, so it lives in the speed layer: the core's reference GELU calls
+// std::tanh. exp_nonneg_plus serves both GELUs of gelu_fast.h: fused for the
+// fast kernel set's (v sigmoid(2u)), chained inside tanh_float for
+// gelu_forward_fast, the C export's reference. tests/fast/test_gelu_fast.cpp
+// holds tanh_float within 2e-7 of libm and both GELUs near the reference.
 #pragma once
 
 #include <cmath>
@@ -9,21 +11,19 @@
 #include <cstring>
 
 #include "core/scalar.h"
+#include "mul_add.h"
 
 namespace rql {
 
 // c + a b. Chained (kFused false): the product rounded, then the sum, as
 // written; this is what the C export repeats (P_madd), so the chained forms
-// below are its reference. Fused (kFused true): one rounding, through
-// __builtin_fmaf, which GCC vectorises into vfmadd where the target has FMA
-// (x86-64-v3, AVX-512); on a target without it the fused forms fall back to
-// the chained ones (__FP_FAST_FMAF unset), not to a slow library fmaf.
-// gelu_fast.cpp is compiled with -ffp-contract=off, so nothing else fuses.
+// below are its reference. Fused (kFused true): mul_add.h's mul_add, one
+// rounding where the target has FMA (GCC vectorises it into vfmadd), else
+// the chained form. gelu_fast.cpp is compiled with -ffp-contract=off, so
+// nothing else fuses.
 template <bool kFused>
 inline float madd(float a, float b, float c) {
-#if defined(__FP_FAST_FMAF)
-  if constexpr (kFused) return __builtin_fmaf(a, b, c);
-#endif
+  if constexpr (kFused) return mul_add(a, b, c);
   return a * b + c;
 }
 
